@@ -1,0 +1,120 @@
+"""Quarterly administrative-procedure report (báo cáo CCHC quý) — wiring only.
+
+The logic lives in the ``parreport`` package (include/parreport); this file declares the
+tasks, their order, params and docs, and imports nothing heavy at parse time.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, TaskGroup, dag, task
+
+DATASETS = ("units", "procedures", "dossiers", "ratings", "bieu06")
+DATASET_DOCS = {
+    "units": "Lấy danh sách đơn vị (đơn vị báo cáo và các đơn vị trực thuộc) từ Cổng DVC.",
+    "procedures": "Lấy danh mục thủ tục hành chính của đơn vị, theo từng trang đến hết.",
+    "dossiers": "Lấy hồ sơ hoạt động trong kỳ, theo từng trang đến hết; bỏ dữ liệu cá nhân trước khi ghi; "
+                "đối chiếu số bản ghi với tong_so.",
+    "ratings": "Lấy các đánh giá mức độ hài lòng trong kỳ; bỏ góp ý tự do (có thể chứa dữ liệu cá nhân).",
+    "bieu06": "Lấy Biểu 06 do Cổng DVC tự tính, chỉ để đối soát.",
+}
+
+DOC = """
+### Báo cáo CCHC quý: Cổng DVC → kiểm tra → số liệu → gửi Sở Nội vụ
+
+Mỗi lần chạy lập báo cáo của **một đơn vị** cho **một quý** (kỳ số liệu theo Nghị định 09/2019/NĐ-CP:
+từ ngày 15 tháng trước quý đến ngày 14 tháng cuối quý, giờ Việt Nam).
+
+Tham số khi chạy tay: `year`, `quarter`, `agency` (mã đơn vị; bỏ trống = đơn vị đã cấu hình).
+Kết nối: `dvc_portal`, `snv_report_api`, `report_signing_key`.
+
+1. **extract** — lấy dữ liệu thô từ Cổng DVC (bỏ dữ liệu cá nhân trước khi ghi, giữ các trang thô của lần chạy).
+2. **stage** — nạp vào kho dữ liệu, khử trùng MaHoSo, thay thế phân vùng đơn vị × kỳ.
+3. **validate** — kiểm tra từng hồ sơ theo các quy tắc; hồ sơ lỗi được cách ly, không vào số liệu.
+4. **compute** — tính Biểu 06 và các chỉ tiêu, kiểm tra các đẳng thức trước khi gửi.
+5. **report** — lập báo cáo, ký ES256, gửi Sở Nội vụ với Idempotency-Key; lưu biên nhận.
+   Chạy lại với số liệu không đổi không gửi gì mới.
+"""
+
+
+@dag(
+    dag_id="quarterly_par_report",
+    description="Báo cáo kết quả giải quyết TTHC hằng quý gửi Sở Nội vụ",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=DOC,
+    tags=["cchc", "bao-cao-quy"],
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
+    params={
+        "year": Param(None, type=["null", "integer"], minimum=2000, maximum=2100,
+                      title="Năm", description="Năm của quý báo cáo; bỏ trống = quý đã kết thúc gần nhất"),
+        "quarter": Param(None, type=["null", "integer"], minimum=1, maximum=4,
+                         title="Quý", description="Quý 1–4; đi cùng year"),
+        "agency": Param(None, type=["null", "string"], title="Mã đơn vị",
+                        description="MaDonVi của đơn vị báo cáo; bỏ trống = đơn vị đã cấu hình"),
+    },
+)
+def quarterly_par_report():
+    @task(doc_md="Xác định kỳ báo cáo (năm, quý, từ ngày – đến ngày) và đơn vị báo cáo.")
+    def resolve_period(**context) -> dict:
+        from parreport import tasks
+
+        dag_run = context.get("dag_run")
+        return tasks.resolve_period(context["params"], getattr(dag_run, "run_type", None),
+                                    context.get("data_interval_end"))
+
+    @task
+    def extract(period: dict, dataset: str, **context) -> dict:
+        from parreport import tasks
+
+        return tasks.extract(period, dataset, context["run_id"])
+
+    @task(doc_md="Nạp dữ liệu đã lấy vào kho (thay thế phân vùng đơn vị × kỳ), khử trùng MaHoSo.")
+    def load_staging(period: dict, extracts: dict, **context) -> dict:
+        from parreport import tasks
+
+        return tasks.load(period, extracts, context["run_id"])
+
+    @task(doc_md="Kiểm tra từng hồ sơ và đánh giá theo quy tắc; cách ly bản ghi vi phạm quy tắc chặn.")
+    def validate_records(period: dict) -> dict:
+        from parreport import tasks
+
+        return tasks.validate(period)
+
+    @task(doc_md="Tính Biểu 06 và các chỉ tiêu từ hồ sơ hợp lệ; kiểm tra đẳng thức trước khi gửi.")
+    def compute_figures(period: dict, **context) -> dict:
+        from parreport import tasks
+
+        return tasks.compute(period, context["run_id"])
+
+    @task(doc_md="Lập nội dung báo cáo và xác định phiên bản (không tạo phiên bản mới nếu số liệu không đổi).")
+    def build_report(period: dict, **context) -> dict:
+        from parreport import tasks
+
+        return tasks.build_report(period, context["run_id"])
+
+    @task(doc_md="Ký báo cáo (ES256, JWS tách payload), gửi Sở Nội vụ với Idempotency-Key, lưu biên nhận.")
+    def submit_report(period: dict, **context) -> dict:
+        from parreport import tasks
+
+        return tasks.submit(period, context["run_id"])
+
+    period = resolve_period()
+
+    with TaskGroup(group_id="extract", tooltip="Lấy dữ liệu từ Cổng DVC"):
+        extracts = {ds: extract.override(task_id=ds, doc_md=DATASET_DOCS[ds])(period, ds) for ds in DATASETS}
+    staged = load_staging(period, extracts)
+    checked = validate_records(period)
+    staged >> checked
+    figures = compute_figures(period)
+    checked >> figures
+    built = build_report(period)
+    figures >> built
+    sent = submit_report(period)
+    built >> sent
+
+
+quarterly_par_report()

@@ -1,0 +1,103 @@
+"""Deployment configuration, with documented embedded defaults.
+
+Precedence (lowest first): embedded defaults → the JSON file named by ``PARREPORT_CONFIG`` →
+individual ``PARREPORT_*`` environment variables. Credentials are never configuration: they
+live only in the Airflow connections ``dvc_portal``, ``snv_report_api`` and
+``report_signing_key``.
+
+| key | env | default |
+|---|---|---|
+| agency | PARREPORT_AGENCY | 000.00.20.H57 (Sở LĐ-TB&XH tỉnh Thừa Thiên Huế) |
+| window_rule | PARREPORT_WINDOW_RULE | nd09 (15th of the month before → 14th of the last month); or calendar |
+| deadline_day | PARREPORT_DEADLINE_DAY | 20 (23:59:59 on the 20th of the quarter's last month) |
+| data_dir | PARREPORT_DATA_DIR | $AIRFLOW_HOME/parreport |
+| store_url | PARREPORT_STORE_URL | sqlite:///<data_dir>/store.db (PostgreSQL: postgresql+psycopg2://…) |
+| targets | (file only) | INDICATORS.md §4 defaults; {"2026": {"HS_TRUC_TUYEN": 60}, "default": {…}} |
+| page_size | PARREPORT_PAGE_SIZE | 500 (1–1000, the portal's limit) |
+| http_timeout | PARREPORT_HTTP_TIMEOUT | 60 seconds |
+| max_retries | PARREPORT_MAX_RETRIES | 8 attempts per request for transient failures |
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_AGENCY = "000.00.20.H57"
+
+CONN_PORTAL = "dvc_portal"
+CONN_INTAKE = "snv_report_api"
+CONN_SIGNING_KEY = "report_signing_key"
+
+
+def airflow_home() -> Path:
+    return Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+
+
+@dataclass(frozen=True)
+class Settings:
+    agency: str = DEFAULT_AGENCY
+    window_rule: str = "nd09"
+    deadline_day: int = 20
+    data_dir: str = ""
+    store_url: str = ""
+    targets: dict[str, Any] = field(default_factory=dict)
+    page_size: int = 500
+    http_timeout: float = 60.0
+    max_retries: int = 8
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+
+_ENV = {
+    "agency": ("PARREPORT_AGENCY", str),
+    "window_rule": ("PARREPORT_WINDOW_RULE", str),
+    "deadline_day": ("PARREPORT_DEADLINE_DAY", int),
+    "data_dir": ("PARREPORT_DATA_DIR", str),
+    "store_url": ("PARREPORT_STORE_URL", str),
+    "page_size": ("PARREPORT_PAGE_SIZE", int),
+    "http_timeout": ("PARREPORT_HTTP_TIMEOUT", float),
+    "max_retries": ("PARREPORT_MAX_RETRIES", int),
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from defaults, the optional PARREPORT_CONFIG JSON file and PARREPORT_* variables."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    path = env.get("PARREPORT_CONFIG")
+    if path:
+        try:
+            loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"không đọc được tệp cấu hình PARREPORT_CONFIG={path}: {exc}") from exc
+        known = {f.name for f in fields(Settings)}
+        unknown = set(loaded) - known
+        if unknown:
+            raise ConfigError(f"khóa cấu hình không biết trong {path}: {sorted(unknown)}")
+        values.update(loaded)
+    for key, (var, kind) in _ENV.items():
+        if env.get(var):
+            try:
+                values[key] = kind(env[var])
+            except ValueError as exc:
+                raise ConfigError(f"{var}={env[var]!r} không hợp lệ") from exc
+    settings = Settings(**values)
+    data_dir = settings.data_dir or str(Path(env.get("AIRFLOW_HOME") or airflow_home()) / "parreport")
+    store_url = settings.store_url or f"sqlite:///{Path(data_dir).resolve()}/store.db"
+    settings = replace(settings, data_dir=data_dir, store_url=store_url)
+    if settings.window_rule not in ("nd09", "calendar"):
+        raise ConfigError(f"window_rule phải là 'nd09' hoặc 'calendar', không phải {settings.window_rule!r}")
+    if not 1 <= settings.page_size <= 1000:
+        raise ConfigError("page_size phải trong khoảng 1–1000")
+    if not 1 <= settings.deadline_day <= 28:
+        raise ConfigError("deadline_day phải trong khoảng 1–28")
+    return settings

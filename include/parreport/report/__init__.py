@@ -1,0 +1,1 @@
+"""The report: payload, RFC 8785 + detached JWS signing, documents."""

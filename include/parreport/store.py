@@ -1,0 +1,184 @@
+"""The pipeline's own store (SQLAlchemy 2): SQLite by default, PostgreSQL by URL.
+
+Every staged table is partitioned by (agency, window_key). Loading a partition replaces it in
+one transaction, so a re-run task never appends twice. Reports and their receipts are keyed by
+(agency, year, quarter, version).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+
+def _partition() -> list[Column]:
+    return [Column("agency", String(64), nullable=False, index=True),
+            Column("window_key", String(64), nullable=False, index=True)]
+
+
+units = Table("staged_units", metadata, *_partition(), Column("seq", Integer, nullable=False),
+              Column("ma_don_vi", String(64)), Column("record", JSON, nullable=False))
+procedures = Table("staged_procedures", metadata, *_partition(), Column("seq", Integer, nullable=False),
+                   Column("ma_tthc", String(64)), Column("record", JSON, nullable=False))
+dossiers = Table(
+    "staged_dossiers", metadata, *_partition(),
+    Column("seq", Integer, nullable=False),  # delivery order of the surviving copy
+    Column("ma_ho_so", String(128), index=True),
+    Column("record", JSON, nullable=False),  # as received, personal data dropped
+    Column("accepted", Boolean),  # None = not yet validated
+    UniqueConstraint("agency", "window_key", "seq"),
+)
+ratings = Table("staged_ratings", metadata, *_partition(), Column("seq", Integer, nullable=False),
+                Column("ma_danh_gia", String(128)), Column("record", JSON, nullable=False),
+                Column("accepted", Boolean))
+portal_bieu06 = Table("staged_portal_bieu06", metadata, *_partition(), Column("seq", Integer, nullable=False),
+                      Column("record", JSON, nullable=False))
+load_stats = Table(
+    "load_stats", metadata, *_partition(),
+    Column("dataset", String(32), nullable=False), Column("run_id", String(250)),
+    Column("raw_dir", Text), Column("tong_so", Integer), Column("delivered", Integer),
+    Column("staged", Integer), Column("duplicates", Integer), Column("loaded_at", DateTime(timezone=True)),
+    UniqueConstraint("agency", "window_key", "dataset"),
+)
+quarantine = Table(
+    "quarantine", metadata, *_partition(),
+    Column("kind", String(16), nullable=False),  # dossier | rating
+    Column("seq", Integer, nullable=False), Column("ref", String(128)),
+    Column("violations", JSON, nullable=False),  # [{rule, field, message}]
+    Column("created_at", DateTime(timezone=True)),
+)
+figures = Table(
+    "figures", metadata, *_partition(),
+    Column("run_id", String(250)), Column("computed_at", DateTime(timezone=True)),
+    Column("content", JSON, nullable=False),  # {"Bieu06": [...], "ChiTieu": [...], "ChatLuongDuLieu": {...}}
+    UniqueConstraint("agency", "window_key"),
+)
+reports = Table(
+    "reports", metadata,
+    Column("agency", String(64), nullable=False), Column("year", Integer, nullable=False),
+    Column("quarter", Integer, nullable=False), Column("version", Integer, nullable=False),
+    Column("window_key", String(64), nullable=False),
+    Column("figures_sha", String(64), nullable=False),  # what the figures say, NgayLap and ChuKy aside
+    Column("content_sha", String(64)),  # SHA-256 of the signed content (the receipt's SHA256)
+    Column("idempotency_key", String(255)),
+    Column("body", JSON, nullable=False),  # the signed body as sent
+    Column("status", String(32), nullable=False),  # BUILT | SUBMITTED | ACCEPTED
+    Column("receipt", JSON), Column("run_id", String(250)),
+    Column("created_at", DateTime(timezone=True)), Column("submitted_at", DateTime(timezone=True)),
+    UniqueConstraint("agency", "year", "quarter", "version"),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Store:
+    def __init__(self, url: str):
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- partitions ---------------------------------------------------------------------------
+    def replace_partition(self, table: Table, agency: str, window_key: str, rows: Iterable[dict],
+                          chunk: int = 5000) -> int:
+        """Delete the (agency, window) partition of ``table`` and insert ``rows``, atomically."""
+        n = 0
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.agency == agency, table.c.window_key == window_key))
+            batch: list[dict] = []
+            for row in rows:
+                batch.append({"agency": agency, "window_key": window_key, **row})
+                if len(batch) >= chunk:
+                    conn.execute(insert(table), batch)
+                    n += len(batch)
+                    batch = []
+            if batch:
+                conn.execute(insert(table), batch)
+                n += len(batch)
+        return n
+
+    def rows(self, table: Table, agency: str, window_key: str, *where) -> Iterator[Any]:
+        stmt = select(table).where(table.c.agency == agency, table.c.window_key == window_key, *where)
+        if "seq" in table.c:
+            stmt = stmt.order_by(table.c.seq)
+        with self.engine.connect() as conn:
+            yield from conn.execute(stmt).mappings()
+
+    def records(self, table: Table, agency: str, window_key: str, *where) -> list[dict]:
+        return [r["record"] for r in self.rows(table, agency, window_key, *where)]
+
+    def set_accepted(self, table: Table, agency: str, window_key: str, rejected_seqs: set[int]) -> None:
+        with self.engine.begin() as conn:
+            base = update(table).where(table.c.agency == agency, table.c.window_key == window_key)
+            conn.execute(base.values(accepted=True))
+            seqs = sorted(rejected_seqs)
+            for i in range(0, len(seqs), 1000):
+                conn.execute(base.where(table.c.seq.in_(seqs[i:i + 1000])).values(accepted=False))
+
+    def record_load(self, agency: str, window_key: str, dataset: str, **values) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(load_stats).where(load_stats.c.agency == agency,
+                                                  load_stats.c.window_key == window_key,
+                                                  load_stats.c.dataset == dataset))
+            conn.execute(insert(load_stats).values(agency=agency, window_key=window_key, dataset=dataset,
+                                                   loaded_at=utcnow(), **values))
+
+    def load_stats(self, agency: str, window_key: str) -> dict[str, dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(load_stats).where(load_stats.c.agency == agency,
+                                                         load_stats.c.window_key == window_key)).mappings()
+            return {r["dataset"]: dict(r) for r in rows}
+
+    def save_figures(self, agency: str, window_key: str, content: dict, run_id: str) -> None:
+        self.replace_partition(figures, agency, window_key,
+                               [{"run_id": run_id, "computed_at": utcnow(), "content": content}])
+
+    def load_figures(self, agency: str, window_key: str) -> dict | None:
+        rows = list(self.rows(figures, agency, window_key))
+        return rows[0]["content"] if rows else None
+
+    # -- reports --------------------------------------------------------------------------------
+    def report_versions(self, agency: str, year: int, quarter: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(reports).where(reports.c.agency == agency, reports.c.year == year,
+                                                      reports.c.quarter == quarter)
+                                .order_by(reports.c.version)).mappings()
+            return [dict(r) for r in rows]
+
+    def upsert_report(self, agency: str, year: int, quarter: int, version: int, **values) -> None:
+        with self.engine.begin() as conn:
+            key = (reports.c.agency == agency, reports.c.year == year, reports.c.quarter == quarter,
+                   reports.c.version == version)
+            if conn.execute(select(reports.c.version).where(*key)).first():
+                conn.execute(update(reports).where(*key).values(**values))
+            else:
+                conn.execute(insert(reports).values(agency=agency, year=year, quarter=quarter,
+                                                    version=version, created_at=utcnow(), **values))

@@ -1,0 +1,81 @@
+"""What each Airflow task runs: settings and connections are read here, inside the task,
+and errors that a retry cannot mend fail the task at once (no retry)."""
+from __future__ import annotations
+
+import functools
+import logging
+
+from . import connections, pipeline
+from .config import load_settings
+from .extract import IncompleteExtract
+from .http import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def _no_retry(fn):
+    """A 4xx from either API, a broken identity or a version conflict will not mend by itself:
+    fail without retrying, with the reason in Vietnamese."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        try:
+            return fn(*args, **kwargs)
+        except ApiError as exc:
+            if 400 <= exc.status < 500 and exc.status != 429:
+                raise AirflowFailException(str(exc)) from exc
+            raise
+        except (pipeline.IdentityError, pipeline.SubmissionConflict, ValueError) as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    return wrapper
+
+
+@_no_retry
+def resolve_period(params: dict, run_type: str | None, data_interval_end) -> dict:
+    settings = load_settings()
+    period = pipeline.resolve_period(
+        settings, year=params.get("year"), quarter=params.get("quarter"), agency=params.get("agency"),
+        interval_end=data_interval_end if run_type == "scheduled" else None)
+    log.info("kỳ báo cáo: %s, đơn vị %s", period.window.label, period.agency)
+    return period.as_dict()
+
+
+@_no_retry
+def extract(period: dict, dataset: str, run_id: str) -> dict:
+    try:
+        return pipeline.extract(load_settings(), connections.portal_endpoint(), pipeline.Period.from_dict(period),
+                                run_id, dataset)
+    except IncompleteExtract:
+        raise  # may be a listing that changed while paged: a retry re-reads it
+
+
+@_no_retry
+def load(period: dict, extracts: dict, run_id: str) -> dict:
+    return pipeline.load(load_settings(), pipeline.Period.from_dict(period), extracts, run_id)
+
+
+@_no_retry
+def validate(period: dict) -> dict:
+    return pipeline.validate(load_settings(), pipeline.Period.from_dict(period))
+
+
+@_no_retry
+def compute(period: dict, run_id: str) -> dict:
+    return pipeline.compute(load_settings(), pipeline.Period.from_dict(period), run_id)
+
+
+@_no_retry
+def build_report(period: dict, run_id: str) -> dict:
+    return pipeline.build_report(load_settings(), pipeline.Period.from_dict(period), run_id)
+
+
+@_no_retry
+def submit(period: dict, run_id: str) -> dict:
+    pem, kid = connections.signing_key()
+    result = pipeline.submit(load_settings(), connections.intake_endpoint(), pem, kid,
+                             pipeline.Period.from_dict(period), run_id)
+    log.info("báo cáo: %s; biên nhận: %s (%s)", result["report_path"], result["receipt_path"], result["MaTiepNhan"])
+    return result
