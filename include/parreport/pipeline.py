@@ -22,7 +22,7 @@ from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key
 from .periods import Window, last_closed_window, window_for
 from .portal import PortalClient
-from .quality.dedupe import dedupe
+from .quality.dedupe import dedupe, dedupe_procedures
 from .quality.rules import (
     RULE_TITLES,
     RuleContext,
@@ -106,8 +106,8 @@ def load(settings: Settings, period: Period, extracts: dict[str, dict], run_id: 
             result = ExtractResult(**{k: v for k, v in extracts[dataset].items() if k != "http"})
             records = list(read_records(result.raw_dir))
             duplicates = 0
-            if dataset == "dossiers":
-                deduped = dedupe(records)
+            if dataset in ("dossiers", "procedures"):
+                deduped = dedupe(records) if dataset == "dossiers" else dedupe_procedures(records)
                 records, duplicates = deduped.records, deduped.duplicates
             rows = [_row(dataset, i, r) for i, r in enumerate(records)]
             n = store.replace_partition(_TABLES[dataset], period.agency, period.window.key, rows)
