@@ -1,0 +1,208 @@
+"""End to end: `airflow dags test quarterly_par_report` against the sandbox, faults on.
+
+The report the sandbox accepted is checked figure by figure against an independent
+recomputation (tests/support/expected.py) over the generator's ground truth (which dossiers
+are the true copies, which were planted invalid), never against the pipeline's own code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parreport.periods import window_for
+from parreport.report.signing import generate_keypair, verify_body
+from parreport.sandbox.generator import GeneratorConfig, generate
+from parreport.sandbox.runner import run_sandbox
+from tests.support import expected as X
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+AGENCY = "000.00.20.H57"
+SEED, PER_QUARTER = 7, 1500
+YEAR, QUARTER = 2025, 1
+FAULTS = ("portal.schedule=503@3|429@5|503@9,portal.rate_503=0.04,portal.rate_429=0.04,portal.token_max_calls=6,"
+          "retry_after=1,intake.schedule=503@1")
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return generate(GeneratorConfig(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY))
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return generate_keypair()
+
+
+def airflow_env(home: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
+    env.update({
+        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        **extra,
+    })
+    return env
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow-home")
+    subprocess.run([AIRFLOW, "db", "migrate"], env=airflow_env(home), check=True, capture_output=True, timeout=300)
+    return home
+
+
+def conn(url: str, client_id: str, secret: str) -> str:
+    host, port = url.removeprefix("http://").split(":")
+    return json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http",
+                       "login": client_id, "password": secret})
+
+
+def run_quarter(home: Path, sb, keys, **extra_env) -> subprocess.CompletedProcess:
+    env = airflow_env(home, PARREPORT_PAGE_SIZE="200", **extra_env)
+    env["AIRFLOW_CONN_DVC_PORTAL"] = conn(sb.portal_url, *sb.portal_client)
+    env["AIRFLOW_CONN_SNV_REPORT_API"] = conn(sb.intake_url, *sb.intake_client[:2])
+    env["AIRFLOW_CONN_REPORT_SIGNING_KEY"] = json.dumps(
+        {"conn_type": "generic", "password": keys[0], "extra": {"kid": "huế-2025"}})
+    conf = json.dumps({"year": YEAR, "quarter": QUARTER, "agency": AGENCY})
+    proc = subprocess.run([AIRFLOW, "dags", "test", "quarterly_par_report", "-c", conf], env=env,
+                          capture_output=True, text=True, timeout=600)
+    (home / f"dags-test-{len(list(home.glob('dags-test-*')))}.log").write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def sandbox(keys, tmp_path_factory):
+    state = tmp_path_factory.mktemp("intake") / "state.json"
+    with run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY, faults=FAULTS,
+                     public_keys={"huế-2025": keys[1]}, state_file=state) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def first_run(home, sandbox, keys):
+    return run_quarter(home, sandbox, keys)
+
+
+def truth(ds):
+    w = window_for(YEAR, QUARTER)
+    rows = [int(d) for d in ds.listing(AGENCY, w.start_ts, w.end_ts, duplicates=False)]
+    surviving = [ds.dossier(r) for r in rows]
+    valid = [d for d in surviving if d["MaHoSo"] not in ds.invalid]
+    ratings = [ds.rating(int(j)) for j in ds.ratings_in(AGENCY, w.start_ts, w.end_ts)]
+    valid_ratings = [r for r in ratings if r["MaDanhGia"] not in ds.invalid_ratings]
+    return w, surviving, valid, valid_ratings
+
+
+def test_the_accepted_report_equals_the_definition(first_run, sandbox, dataset, keys):
+    accepted = sandbox.accepted()
+    assert len(accepted) == 1
+    body = accepted[0]["body"]
+    assert verify_body(body, {"huế-2025": keys[1]}) == "huế-2025"
+    w, surviving, valid, ratings = truth(dataset)
+    assert body["KyBaoCao"] == {"Nam": 2025, "Quy": 1, "TuNgay": "2024-12-15", "DenNgay": "2025-03-14"}
+    assert body["PhienBan"] == 1 and body["MaDonViBaoCao"] == AGENCY
+
+    procedures = dataset.procedures_of(AGENCY)
+    assert body["Bieu06"] == X.bieu06(valid, procedures, w.start, w.end)
+
+    want = X.indicators(valid, ratings, procedures, dataset.units, AGENCY, w.start, w.end, YEAR)
+    got = {(c["MaChiTieu"], c["PhamVi"]): c for c in body["ChiTieu"]}
+    assert set(got) == set(want)
+    for key, (tu, mau) in want.items():
+        item = got[key]
+        assert (item["TuSo"], item["MauSo"]) == (tu, mau), key
+        assert item["GiaTri"] == X.half_up(tu, mau), key
+        target = X.target(key[0], YEAR)
+        assert item["MucTieu"] == target
+        assert item["DatMucTieu"] == (None if mau == 0 else tu * 100 >= target * mau), key
+
+    quality = body["ChatLuongDuLieu"]
+    assert quality["SoBanGhi"] == len({d["MaHoSo"] for d in surviving})
+    planted = {d["MaHoSo"] for d in surviving if d["MaHoSo"] in dataset.invalid}
+    assert planted, "the sandbox planted no invalid dossier in this window"
+    assert quality["SoBanGhiLoai"] == len(planted)
+    assert quality["DoiSoatCongDVC"], "the portal's own Biểu 06 differs by construction"
+    assert all(c["SoLoi"] >= 0 and c["MucDo"] in ("CHAN", "CANH_BAO") for c in quality["KiemTra"])
+
+
+def test_quarantine_holds_exactly_the_planted_invalid_dossiers(first_run, home, dataset):
+    w, surviving, _, _ = truth(dataset)
+    db = sqlite3.connect(home / "parreport" / "store.db")
+    rows = db.execute("select ref, violations from quarantine where kind='dossier' and window_key=?",
+                      (w.key,)).fetchall()
+    found = {ref: {v["rule"] for v in json.loads(v)} for ref, v in rows}
+    planted = {d["MaHoSo"]: dataset.invalid[d["MaHoSo"]] for d in surviving if d["MaHoSo"] in dataset.invalid}
+    assert set(found) == set(planted)
+    for ma, rules in planted.items():
+        assert rules <= found[ma], (ma, rules, found[ma])
+
+
+def test_faults_were_met_and_survived(first_run, sandbox):
+    import httpx
+
+    faults = httpx.get(sandbox.portal_url + "/_sandbox/faults", timeout=10).json()
+    assert faults["injected"], faults
+    statuses = [r["status"] for r in sandbox.portal_requests()]
+    assert 503 in statuses and 429 in statuses and 401 in statuses
+    posts = sandbox.intake_requests()
+    assert [p["status"] for p in posts] == [503, 201]  # the scheduled 503, then one acceptance
+
+
+def test_no_personal_data_in_any_file_the_run_left(first_run, home, dataset):
+    personal = dataset.personal_data()
+    ids = dataset.id_numbers
+    leaks = []
+    for path in home.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+        candidates = set(re.findall(r"\d{12}", text)) & ids
+        candidates |= set(re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", text)) & personal
+        candidates |= set(re.findall(r"0\d{9}", text)) & personal
+        candidates |= {s for s in re.findall(r'"([^"\\]{2,300})"', text) if s in personal}
+        if candidates:
+            leaks.append((str(path.relative_to(home)), sorted(candidates)[:3]))
+    assert not leaks
+
+
+def test_raw_pages_are_kept_per_run(first_run, home):
+    raw = home / "parreport" / "raw" / AGENCY / window_for(YEAR, QUARTER).key
+    runs = [p for p in raw.iterdir() if p.is_dir()]
+    assert len(runs) == 1
+    for dataset_name in ("units", "procedures", "dossiers", "ratings", "bieu06"):
+        assert list((runs[0] / dataset_name).glob("page-*.json")), dataset_name
+
+
+def test_rerun_sends_nothing_new(first_run, home, sandbox, keys):
+    before = sandbox.intake_requests()
+    run_quarter(home, sandbox, keys)
+    assert len(sandbox.accepted()) == 1
+    after = sandbox.intake_requests()
+    assert [r for r in after if r not in before and r["status"] == 201] == []
+
+
+def test_a_run_that_died_after_sending_adopts_the_accepted_version(first_run, home, sandbox, keys):
+    """The receipt was never stored: the next run finds it through the intake's listing."""
+    db = sqlite3.connect(home / "parreport" / "store.db")
+    db.execute("update reports set status='SUBMITTED', receipt=NULL where year=? and quarter=?", (YEAR, QUARTER))
+    db.commit()
+    folder = home / "parreport" / "reports" / AGENCY / window_for(YEAR, QUARTER).key / "v1"
+    (folder / "bien-nhan.json").unlink()
+    posts_before = len(sandbox.intake_requests())
+    run_quarter(home, sandbox, keys)
+    assert len(sandbox.intake_requests()) == posts_before  # nothing sent
+    assert len(sandbox.accepted()) == 1
+    status, receipt = db.execute("select status, receipt from reports where year=? and quarter=?",
+                                 (YEAR, QUARTER)).fetchone()
+    assert status == "ACCEPTED" and json.loads(receipt)["PhienBan"] == 1
+    assert json.loads((folder / "bien-nhan.json").read_text())["MaTiepNhan"] == json.loads(receipt)["MaTiepNhan"]
