@@ -206,3 +206,30 @@ def test_a_run_that_died_after_sending_adopts_the_accepted_version(first_run, ho
                                  (YEAR, QUARTER)).fetchone()
     assert status == "ACCEPTED" and json.loads(receipt)["PhienBan"] == 1
     assert json.loads((folder / "bien-nhan.json").read_text())["MaTiepNhan"] == json.loads(receipt)["MaTiepNhan"]
+
+
+def test_the_same_quarter_with_the_store_on_postgresql(tmp_path, dataset, keys):
+    """PostgreSQL by URL: the same DAG, the same figures, the store in PostgreSQL."""
+    from sqlalchemy import create_engine, text
+
+    from tests.support import postgres
+
+    pg_home = tmp_path / "home"
+    pg_home.mkdir()
+    subprocess.run([AIRFLOW, "db", "migrate"], env=airflow_env(pg_home), check=True, capture_output=True,
+                   timeout=300)
+    with postgres.temporary_postgres() as url, \
+            run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY,
+                        public_keys={"huế-2025": keys[1]}) as sb:
+        run_quarter(pg_home, sb, keys, PARREPORT_STORE_URL=url)
+        accepted = sb.accepted()
+        engine = create_engine(url)
+        with engine.connect() as c:
+            quarantined = c.execute(text("select count(*) from quarantine where kind='dossier'")).scalar()
+            status = c.execute(text("select status from reports")).scalars().all()
+        engine.dispose()
+    assert not (pg_home / "parreport" / "store.db").exists()
+    w, surviving, valid, _ = truth(dataset)
+    assert len(accepted) == 1 and status == ["ACCEPTED"]
+    assert accepted[0]["body"]["Bieu06"] == X.bieu06(valid, dataset.procedures_of(AGENCY), w.start, w.end)
+    assert quarantined == accepted[0]["body"]["ChatLuongDuLieu"]["SoBanGhiLoai"] > 0
