@@ -31,7 +31,7 @@ from .quality.rules import (
     check_dossier_warnings,
     check_rating,
 )
-from .report.payload import build_body, describe_changes, figures_sha, json_safe
+from .report.payload import build_core, describe_changes, figures_sha, finalize, json_safe
 from .report.signing import content_sha256, sign_body
 from .targets import targets_for_year
 from .timeutil import VN_TZ, now_local
@@ -281,7 +281,8 @@ def report_dir(settings: Settings, period: Period, version: int) -> Path:
 
 
 def build_report(settings: Settings, period: Period, run_id: str) -> dict:
-    """Decide the version and store the unsigned body; an unchanged report makes no new version."""
+    """Build what the report says (the body without its version members and signature) and
+    store it as the quarter's draft; the version is decided when it is submitted."""
     store = open_store(settings)
     agency, w = period.agency, period.window
     try:
@@ -290,30 +291,18 @@ def build_report(settings: Settings, period: Period, run_id: str) -> dict:
             raise RuntimeError("chưa có số liệu cho kỳ này: chạy lại bước tính số liệu")
         units = _as_dicts(store.records(st.units, agency, w.key))
         name = next((u.get("TenDonVi") for u in units if u.get("MaDonVi") == agency), None) or agency
-        versions = store.report_versions(agency, w.year, w.quarter)
-        accepted = [v for v in versions if v["status"] == "ACCEPTED"]
-        latest = versions[-1] if versions else None
-        draft = build_body(agency=agency, agency_name=name, window=w, version=1, reason=None, content=content,
-                           created_at=datetime.now(timezone.utc))
-        sha = figures_sha(draft)
-        if latest is not None and latest["figures_sha"] == sha:
-            action = "unchanged" if latest["status"] == "ACCEPTED" else "resend"
-            version = latest["version"]
-        else:
-            version = (accepted[-1]["version"] + 1) if accepted else 1
-            reason = describe_changes(accepted[-1]["body"], draft) if accepted else None
-            body = build_body(agency=agency, agency_name=name, window=w, version=version, reason=reason,
-                              content=content, created_at=datetime.now(timezone.utc))
-            store.upsert_report(agency, w.year, w.quarter, version, window_key=w.key, figures_sha=sha,
-                                body=body, status="BUILT", content_sha=None, idempotency_key=None,
-                                receipt=None, run_id=run_id)
-            action = "new"
+        core = build_core(agency=agency, agency_name=name, window=w, content=content)
+        sha = figures_sha(core)
+        store.save_draft(agency, w.key, core, sha, run_id)
+        accepted = [v for v in store.report_versions(agency, w.year, w.quarter) if v["status"] == "ACCEPTED"]
     finally:
         store.dispose()
-    log.info("báo cáo %s phiên bản %d: %s", w.label, version,
-             {"new": "phiên bản mới", "resend": "gửi lại phiên bản chưa có biên nhận",
-              "unchanged": "số liệu không đổi so với phiên bản đã được tiếp nhận — không gửi gì mới"}[action])
-    return {"version": version, "action": action, "figures_sha": sha}
+    last = accepted[-1] if accepted else None
+    unchanged = last is not None and last["figures_sha"] == sha
+    log.info("báo cáo %s: %s", w.label,
+             f"nội dung giống phiên bản {last['version']} đã được tiếp nhận — sẽ không gửi gì mới" if unchanged
+             else f"nội dung mới, sẽ gửi phiên bản {(last['version'] + 1) if last else 1}")
+    return {"figures_sha": sha, "unchanged": unchanged, "last_accepted_version": last["version"] if last else None}
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -324,56 +313,66 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, period: Period, run_id: str) -> dict:
-    """Sign and send the latest version unless it was accepted already; store the receipt.
+    """Send the quarter's draft as the next version, unless the last accepted version says the
+    same; store the receipt.
 
-    Before sending, the intake's own listing is read: a version accepted there but whose receipt
-    this installation never stored (a run that died after sending) is adopted, not sent twice.
+    The intake's own listing is read first, so that a version sent by a run that died before
+    storing its receipt is adopted (same SHA-256), never sent twice, and a version this
+    installation never recorded stops the submission for an operator to look at.
     """
     store = open_store(settings)
     agency, w = period.agency, period.window
     try:
-        versions = store.report_versions(agency, w.year, w.quarter)
-        if not versions:
+        draft = store.load_draft(agency, w.key)
+        if draft is None:
             raise RuntimeError("chưa có báo cáo để gửi: chạy lại bước lập báo cáo")
-        row = versions[-1]
-        version = row["version"]
-        folder = report_dir(settings, period, version)
-        if row["status"] == "ACCEPTED":
-            log.info("phiên bản %d đã được tiếp nhận (biên nhận %s): không gửi gì", version, row["receipt"]["MaTiepNhan"])
-            return _receipt_summary(row["receipt"], folder, sent=False)
         with IntakeClient(intake, timeout=settings.http_timeout, max_attempts=settings.max_retries) as client:
             remote = {r.get("PhienBan"): r for r in client.versions(agency, w.year, w.quarter)}
-            if row["status"] == "SUBMITTED" and row["content_sha"] and \
-                    (remote.get(version) or {}).get("SHA256") == row["content_sha"]:
-                log.info("phiên bản %d đã được Sở Nội vụ tiếp nhận ở lần chạy trước: nhận lại biên nhận", version)
-                return _accept(store, settings, period, row, remote[version], run_id, sent=False)
-            if version in remote:
+            for row in store.report_versions(agency, w.year, w.quarter):
+                if row["status"] == "SUBMITTED" and (remote.get(row["version"]) or {}).get("SHA256") == row["content_sha"]:
+                    log.info("phiên bản %d đã được Sở Nội vụ tiếp nhận ở lần chạy trước: nhận lại biên nhận %s",
+                             row["version"], remote[row["version"]].get("MaTiepNhan"))
+                    _accept(store, settings, period, row, remote[row["version"]], run_id)
+            versions = store.report_versions(agency, w.year, w.quarter)
+            accepted = [v for v in versions if v["status"] == "ACCEPTED"]
+            unknown = sorted(set(remote) - {v["version"] for v in accepted})
+            if unknown:
                 raise SubmissionConflict(
-                    f"Sở Nội vụ đã có phiên bản {version} của {w.label} mà kho dữ liệu này không ghi nhận "
-                    f"(biên nhận {remote[version].get('MaTiepNhan')}); cần người vận hành kiểm tra trước khi gửi")
-            missing = [v for v in range(1, version) if v not in remote]
-            if missing:
-                raise SubmissionConflict(f"Sở Nội vụ chưa có các phiên bản {missing} trước phiên bản {version}")
-            if row["status"] == "SUBMITTED" and row["body"].get("ChuKy"):
-                body = row["body"]  # resend exactly what was sent: same key, same content
+                    f"Sở Nội vụ đã có phiên bản {unknown} của {w.label} mà kho dữ liệu này không ghi nhận "
+                    f"(biên nhận {[remote[v].get('MaTiepNhan') for v in unknown]}); cần người vận hành kiểm tra")
+            last = accepted[-1] if accepted else None
+            if last is not None and last["figures_sha"] == draft["figures_sha"]:
+                log.info("nội dung giống phiên bản %d đã được tiếp nhận (biên nhận %s): không gửi gì",
+                         last["version"], last["receipt"].get("MaTiepNhan"))
+                return _receipt_summary(last["receipt"], report_dir(settings, period, last["version"]), sent=False)
+            version = (last["version"] + 1) if last else 1
+            pending = next((v for v in versions if v["version"] == version), None)
+            if pending and pending["figures_sha"] == draft["figures_sha"] and pending["status"] == "SUBMITTED":
+                body, key = pending["body"], pending["idempotency_key"]  # resend exactly: same content, same key
             else:
-                body = sign_body(row["body"], signing_pem, kid)
+                reason = describe_changes(last["body"], draft["core"]) if last else None
+                body = sign_body(finalize(draft["core"], version=version, reason=reason,
+                                          created_at=datetime.now(timezone.utc)), signing_pem, kid)
+                key = idempotency_key(agency, w.year, w.quarter, version, content_sha256(body))
             csha = content_sha256(body)
-            key = row["idempotency_key"] or idempotency_key(agency, w.year, w.quarter, version, csha)
-            store.upsert_report(agency, w.year, w.quarter, version, body=body, content_sha=csha,
-                                idempotency_key=key, status="SUBMITTED", submitted_at=st.utcnow())
+            # Write-ahead: what is about to be sent is stored before it is sent.
+            store.upsert_report(agency, w.year, w.quarter, version, window_key=w.key,
+                                figures_sha=draft["figures_sha"], body=body, content_sha=csha,
+                                idempotency_key=key, status="SUBMITTED", receipt=None, run_id=run_id,
+                                submitted_at=st.utcnow())
+            folder = report_dir(settings, period, version)
             _write_json(folder / "bao-cao.json", body)
             result = client.submit(body, key)
-            log.info("đã gửi phiên bản %d với Idempotency-Key %s: HTTP %d%s", version, key, result.status,
-                     " (trả lời lặp lại đã lưu)" if result.replayed else "")
-            row = {**row, "body": body, "content_sha": csha, "idempotency_key": key}
+            log.info("đã gửi phiên bản %d (Idempotency-Key %s): HTTP %d%s", version, key, result.status,
+                     ", trả lời lặp lại của lần gửi trước" if result.replayed else "")
+            row = {"version": version, "body": body, "content_sha": csha}
             return _accept(store, settings, period, row, result.receipt, run_id, sent=True)
     finally:
         store.dispose()
 
 
 def _accept(store: st.Store, settings: Settings, period: Period, row: dict, receipt: dict, run_id: str,
-            sent: bool) -> dict:
+            sent: bool = False) -> dict:
     w = period.window
     if receipt.get("SHA256") and row.get("content_sha") and receipt["SHA256"] != row["content_sha"]:
         raise ApiError(200, "/api/v1/bao-cao", None,

@@ -75,6 +75,13 @@ figures = Table(
     Column("content", JSON, nullable=False),  # {"Bieu06": [...], "ChiTieu": [...], "ChatLuongDuLieu": {...}}
     UniqueConstraint("agency", "window_key"),
 )
+report_drafts = Table(
+    "report_drafts", metadata, *_partition(),
+    Column("run_id", String(250)), Column("built_at", DateTime(timezone=True)),
+    Column("figures_sha", String(64), nullable=False),  # SHA-256 of what the report says (see payload.py)
+    Column("core", JSON, nullable=False),  # the body without PhienBan, LyDoDieuChinh, NgayLap, ChuKy
+    UniqueConstraint("agency", "window_key"),
+)
 reports = Table(
     "reports", metadata,
     Column("agency", String(64), nullable=False), Column("year", Integer, nullable=False),
@@ -88,6 +95,50 @@ reports = Table(
     Column("receipt", JSON), Column("run_id", String(250)),
     Column("created_at", DateTime(timezone=True)), Column("submitted_at", DateTime(timezone=True)),
     UniqueConstraint("agency", "year", "quarter", "version"),
+)
+
+# -- corrections (data stewards; quality/corrections.py) -----------------------------------------
+# A steward's correction of one field of one dossier, with its audit trail. Values are stored as
+# JSON text so that a correction to null stays distinguishable from "no value".
+corrections = Table(
+    "corrections", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_partition(),
+    Column("ma_ho_so", String(128), nullable=False, index=True),
+    Column("field", String(255), nullable=False),  # e.g. NgayHenTra, ThuXinLoi.SoThu, DanhSachLePhi[0].Gia
+    Column("value_json", Text, nullable=False),  # the new value, JSON text
+    Column("old_json", Text),  # the portal's value when the correction was recorded (null = absent)
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # HIEU_LUC | CONG_DA_SUA | DA_THAY_THE | DA_HUY
+    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_note", Text),
+)
+correction_events = Table(
+    "correction_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("correction_id", Integer, nullable=False, index=True),
+    *_partition(),
+    Column("event", String(32), nullable=False),  # TAO | AP_DUNG | KHONG_AP_DUNG | CONG_DA_SUA | DA_THAY_THE | DA_HUY
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128)),
+    Column("detail", JSON),
+)
+# Staged dossiers as the portal sent them, for rows whose staged record carries corrections
+# (replaced by every validation; lets a re-validation without a re-load find the portal's value).
+corrected_dossiers = Table(
+    "corrected_dossiers", metadata, *_partition(),
+    Column("seq", Integer, nullable=False), Column("ma_ho_so", String(128)),
+    Column("original", JSON, nullable=False), Column("corrected", JSON, nullable=False),
+    Column("correction_ids", JSON, nullable=False),
+)
+# The latest validation of a partition: every check's result, the Data Docs of the run.
+validation_results = Table(
+    "validation_results", metadata, *_partition(),
+    Column("run_id", String(250)), Column("validated_at", DateTime(timezone=True)),
+    Column("data_docs", Text), Column("content", JSON, nullable=False),
+    UniqueConstraint("agency", "window_key"),
 )
 
 
@@ -164,6 +215,14 @@ class Store:
     def load_figures(self, agency: str, window_key: str) -> dict | None:
         rows = list(self.rows(figures, agency, window_key))
         return rows[0]["content"] if rows else None
+
+    def save_draft(self, agency: str, window_key: str, core: dict, figures_sha: str, run_id: str) -> None:
+        self.replace_partition(report_drafts, agency, window_key,
+                               [{"run_id": run_id, "built_at": utcnow(), "core": core, "figures_sha": figures_sha}])
+
+    def load_draft(self, agency: str, window_key: str) -> dict | None:
+        rows = list(self.rows(report_drafts, agency, window_key))
+        return dict(rows[0]) if rows else None
 
     # -- reports --------------------------------------------------------------------------------
     def report_versions(self, agency: str, year: int, quarter: int) -> list[dict]:

@@ -26,25 +26,33 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def build_body(*, agency: str, agency_name: str, window: Window, version: int, reason: str | None,
-               content: dict, created_at: datetime, attachments: list[dict] | None = None) -> dict:
-    """The unsigned body: every required member of BaoCaoQuy but ChuKy."""
-    if version > 1 and not (reason or "").strip():
-        raise ValueError("phiên bản > 1 phải có LyDoDieuChinh")
+def build_core(*, agency: str, agency_name: str, window: Window, content: dict,
+               attachments: list[dict] | None = None) -> dict:
+    """What the report says: the body without the members that change from version to version
+    (PhienBan, LyDoDieuChinh, NgayLap) and without ChuKy."""
     return json_safe({
         "MaBaoCao": "CCHC_QUY",
         "MaDonViBaoCao": agency,
         "TenDonViBaoCao": agency_name,
         "KyBaoCao": {"Nam": window.year, "Quy": window.quarter,
                      "TuNgay": window.start.date().isoformat(), "DenNgay": window.end.date().isoformat()},
-        "PhienBan": version,
-        "LyDoDieuChinh": reason if version > 1 else None,
-        "NgayLap": created_at.astimezone(VN_TZ).isoformat(timespec="seconds"),
         "ChiTieu": content["ChiTieu"],
         "Bieu06": content["Bieu06"],
         "ChatLuongDuLieu": content["ChatLuongDuLieu"],
         "TepDinhKem": attachments or [],
     })
+
+
+def finalize(core: dict, *, version: int, reason: str | None, created_at: datetime) -> dict:
+    """The unsigned body of one version: every required member of BaoCaoQuy but ChuKy."""
+    if version < 1:
+        raise ValueError("PhienBan bắt đầu từ 1")
+    if version > 1 and not (reason or "").strip():
+        raise ValueError("phiên bản > 1 phải có LyDoDieuChinh")
+    body = {k: v for k, v in core.items() if k not in _VOLATILE}
+    body.update({"PhienBan": version, "LyDoDieuChinh": reason if version > 1 else None,
+                 "NgayLap": created_at.astimezone(VN_TZ).isoformat(timespec="seconds")})
+    return body
 
 
 def figures_sha(body: dict) -> str:
