@@ -1,0 +1,299 @@
+"""The receipt's life after submission: DA_TIEP_NHAN → DA_DUYET or TRA_LAI (report-api.yaml).
+
+Following it must not hold a worker slot for days, so the waiting is done by an Airflow
+trigger (:class:`ReceiptStateTrigger`, run by the triggerer on its asyncio loop) and the task
+that waits defers to it (:class:`WaitForReceiptOperator`). The trigger's kwargs are stored in the
+metadata database: they carry the receipt number and the *connection id* only; the client
+credentials are read inside the trigger, from the connection, each time it starts.
+
+- :func:`classify_receipt`: pure; "approved" | "returned" | "pending" and a Vietnamese message
+  (for TRA_LAI: quarter, version and LyDoTraLai, meant for the operator's alert).
+- :func:`poll_receipt_once`: one synchronous look with the project's :class:`IntakeClient`.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any, AsyncIterator, Mapping
+
+import httpx
+
+from .config import CONN_INTAKE
+from .http import TRANSIENT_STATUS, ApiError, Endpoint, _retry_after
+from .intake import IntakeClient
+
+try:  # the trigger and operator need Airflow; the pure functions do not
+    from airflow.sdk import BaseOperator
+    from airflow.triggers.base import BaseTrigger, TriggerEvent
+except ImportError:  # pragma: no cover - Airflow is a dependency of the project
+    BaseOperator = object  # type: ignore[assignment,misc]
+    BaseTrigger = object  # type: ignore[assignment,misc]
+    TriggerEvent = None  # type: ignore[assignment]
+
+__all__ = ["APPROVED", "RETURNED", "RECEIVED", "FINAL_STATES", "classify_receipt", "poll_receipt_once",
+           "ReceiptStateTrigger", "WaitForReceiptOperator", "handle_receipt_event", "resolve_poll_interval"]
+
+RECEIVED, APPROVED, RETURNED = "DA_TIEP_NHAN", "DA_DUYET", "TRA_LAI"
+FINAL_STATES = frozenset({APPROVED, RETURNED})
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def _quarter(receipt: Mapping) -> str:
+    q, y = receipt.get("Quy"), receipt.get("Nam")
+    return f"quý {_ROMAN.get(q, q)} năm {y}" if q is not None and y is not None else "kỳ báo cáo không rõ"
+
+
+def classify_receipt(receipt: Mapping[str, Any] | None) -> tuple[str, str]:
+    """("approved" | "returned" | "pending", message in Vietnamese) for one BienNhan."""
+    if not isinstance(receipt, Mapping):
+        return "pending", "Chưa có biên nhận của Sở Nội vụ."
+    state = receipt.get("TrangThai")
+    quarter = _quarter(receipt)
+    version = receipt.get("PhienBan")
+    agency = receipt.get("MaDonViBaoCao") or "đơn vị"
+    number = receipt.get("MaTiepNhan") or "?"
+    what = f"Báo cáo {quarter} của {agency}, phiên bản {version} (biên nhận {number})"
+    if state == APPROVED:
+        return "approved", f"{what} đã được Sở Nội vụ duyệt."
+    if state == RETURNED:
+        reason = (receipt.get("LyDoTraLai") or "").strip() or "Sở Nội vụ không ghi lý do"
+        return "returned", (f"{what} đã bị Sở Nội vụ TRẢ LẠI. Lý do: {reason} — cần rà soát số liệu và gửi "
+                            f"phiên bản điều chỉnh (phiên bản {version + 1 if isinstance(version, int) else 'mới'}) "
+                            f"kèm lý do điều chỉnh.")
+    if state == RECEIVED:
+        return "pending", f"{what} đã được tiếp nhận, đang chờ Sở Nội vụ xem xét."
+    return "pending", f"{what}: trạng thái {state!r} chưa phải kết quả cuối cùng."
+
+
+def poll_receipt_once(endpoint: Endpoint, receipt_no: str, *, timeout: float = 60.0, max_attempts: int = 8) -> dict:
+    """GET /api/v1/bao-cao/{MaTiepNhan} once (with the client's token handling and retries)."""
+    with IntakeClient(endpoint, timeout=timeout, max_attempts=max_attempts) as client:
+        return client.receipt(receipt_no)
+
+
+# ---------------------------------------------------------------------------------------------
+# Trigger (runs in the triggerer, asyncio)
+# ---------------------------------------------------------------------------------------------
+
+async def _endpoint_for(conn_id: str) -> Endpoint:
+    """The intake's endpoint from the Airflow connection, read without blocking the event loop."""
+    from airflow.sdk import Connection
+
+    return Endpoint.from_connection(await Connection.async_get(conn_id))
+
+
+class ReceiptStateTrigger(BaseTrigger):
+    """Poll a receipt every ``poll_interval`` seconds until it is DA_DUYET or TRA_LAI, or until
+    ``deadline`` (epoch seconds, fixed when the task defers so a triggerer restart does not extend
+    it). Fires one event ``{"status": "final" | "timeout" | "error", "receipt": {...} | None,
+    "message": str}``.
+
+    Transient failures (connection errors, 429/5xx, honouring Retry-After) are retried at the
+    next poll; an expired token (401) is renewed once per call; any other answer (403, 404, …)
+    ends with an "error" event. The connection (``conn_id``) is read inside :meth:`run`.
+    """
+
+    def __init__(self, receipt_no: str, conn_id: str = CONN_INTAKE, poll_interval: float = 300.0,
+                 deadline: float | None = None, http_timeout: float = 60.0, max_consecutive_errors: int = 50):
+        super().__init__()
+        self.receipt_no = receipt_no
+        self.conn_id = conn_id
+        self.poll_interval = float(poll_interval)
+        self.deadline = float(deadline) if deadline is not None else None
+        self.http_timeout = float(http_timeout)
+        self.max_consecutive_errors = int(max_consecutive_errors)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (f"{type(self).__module__}.{type(self).__qualname__}",
+                {"receipt_no": self.receipt_no, "conn_id": self.conn_id, "poll_interval": self.poll_interval,
+                 "deadline": self.deadline, "http_timeout": self.http_timeout,
+                 "max_consecutive_errors": self.max_consecutive_errors})
+
+    async def run(self) -> AsyncIterator["TriggerEvent"]:
+        try:
+            endpoint = await _endpoint_for(self.conn_id)
+        except Exception as exc:  # a missing or malformed connection: tell the task, do not spin
+            yield TriggerEvent({"status": "error", "receipt": None, "receipt_no": self.receipt_no,
+                                "message": f"không đọc được kết nối {self.conn_id!r}: {exc}"})
+            return
+        last: dict | None = None
+        errors = 0
+        async with httpx.AsyncClient(base_url=endpoint.base_url, timeout=self.http_timeout) as client:
+            poller = _AsyncReceiptPoller(client, endpoint)
+            while True:
+                wait = self.poll_interval
+                try:
+                    last = await poller.receipt(self.receipt_no)
+                    errors = 0
+                except _Transient as exc:
+                    errors += 1
+                    self.log.warning("biên nhận %s: lỗi tạm thời (%s), thử lại sau", self.receipt_no, exc)
+                    if exc.retry_after is not None:
+                        wait = max(wait, exc.retry_after)
+                    if errors >= self.max_consecutive_errors:
+                        yield TriggerEvent({"status": "error", "receipt": last, "receipt_no": self.receipt_no,
+                                            "message": f"{errors} lần liên tiếp không hỏi được trạng thái: {exc}"})
+                        return
+                except ApiError as exc:
+                    yield TriggerEvent({"status": "error", "receipt": last, "receipt_no": self.receipt_no,
+                                        "message": str(exc)})
+                    return
+                if last is not None and last.get("TrangThai") in FINAL_STATES:
+                    yield TriggerEvent({"status": "final", "receipt": last, "receipt_no": self.receipt_no,
+                                        "message": classify_receipt(last)[1]})
+                    return
+                if last is not None:
+                    self.log.info("biên nhận %s: %s", self.receipt_no, last.get("TrangThai"))
+                if self.deadline is not None:
+                    left = self.deadline - time.time()
+                    if left <= 0:
+                        yield TriggerEvent({"status": "timeout", "receipt": last, "receipt_no": self.receipt_no,
+                                            "message": classify_receipt(last)[1]})
+                        return
+                    wait = min(wait, left)
+                await asyncio.sleep(wait)
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _AsyncReceiptPoller:
+    """OAuth client credentials + GET of one receipt, on an httpx.AsyncClient."""
+
+    def __init__(self, client: httpx.AsyncClient, endpoint: Endpoint):
+        self._client = client
+        self._endpoint = endpoint
+        self._token: str | None = None
+
+    async def _fetch_token(self) -> str:
+        try:
+            response = await self._client.post("/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": self._endpoint.client_id,
+                "client_secret": self._endpoint.client_secret})
+        except httpx.TransportError as exc:
+            raise _Transient(f"lỗi kết nối khi lấy token: {exc.__class__.__name__}") from exc
+        if response.status_code in TRANSIENT_STATUS:
+            raise _Transient(f"HTTP {response.status_code} khi lấy token", _retry_after(response))
+        if response.status_code != 200:
+            raise ApiError(response.status_code, "/oauth/token", None,
+                           "không lấy được token (kiểm tra client id/secret của kết nối)")
+        token = (response.json() or {}).get("access_token")
+        if not token:
+            raise ApiError(200, "/oauth/token", None, "câu trả lời token không có access_token")
+        return token
+
+    async def receipt(self, receipt_no: str) -> dict:
+        path = f"/api/v1/bao-cao/{receipt_no}"
+        for attempt in range(2):
+            if self._token is None:
+                self._token = await self._fetch_token()
+            try:
+                response = await self._client.get(path, headers={"Authorization": f"Bearer {self._token}"})
+            except httpx.TransportError as exc:
+                raise _Transient(f"lỗi kết nối GET {path}: {exc.__class__.__name__}") from exc
+            if response.status_code == 401 and attempt == 0:
+                self._token = None  # expired or revoked: take a new one, once
+                continue
+            if response.status_code == 200:
+                body = response.json()
+                if not isinstance(body, dict):
+                    raise ApiError(200, path, None, "biên nhận không phải đối tượng JSON")
+                return body
+            if response.status_code in TRANSIENT_STATUS:
+                raise _Transient(f"HTTP {response.status_code} tại GET {path}", _retry_after(response))
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = None
+            raise ApiError(response.status_code, path, problem if isinstance(problem, dict) else None)
+        raise ApiError(401, path, None, "token bị từ chối hai lần liên tiếp")
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator (defers to the trigger; resumes on a worker only to report the outcome)
+# ---------------------------------------------------------------------------------------------
+
+class WaitForReceiptOperator(BaseOperator):
+    """Follow a receipt until the Sở Nội vụ approves or returns the report, without a worker.
+
+    ``receipt_no`` is templated (e.g. ``"{{ ti.xcom_pull(task_ids='submit_report')['MaTiepNhan'] }}"``).
+    Returns the final receipt (XCom) on DA_DUYET; raises ``AirflowFailException`` with the
+    Vietnamese message (quarter, version, LyDoTraLai) on TRA_LAI, so the run fails and the
+    operator is alerted through the DAG's usual failure channels (e-mail, callbacks). On timeout
+    it fails as well (``fail_on_timeout``) or returns the last receipt seen.
+    """
+
+    template_fields = ("receipt_no", "poll_interval")
+    ui_color = "#fff3cd"
+
+    def __init__(self, *, receipt_no: str, conn_id: str = CONN_INTAKE, poll_interval: float | str | None = None,
+                 wait_timeout: timedelta = timedelta(days=14), fail_on_timeout: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.receipt_no = receipt_no
+        self.conn_id = conn_id
+        self.poll_interval = poll_interval
+        self.wait_timeout = wait_timeout
+        self.fail_on_timeout = fail_on_timeout
+
+    def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        receipt_no = (str(self.receipt_no or "")).strip()
+        if not receipt_no or receipt_no == "None":
+            raise AirflowSkipException("không có biên nhận để theo dõi")
+        poll = resolve_poll_interval(self.poll_interval)
+        deadline = time.time() + self.wait_timeout.total_seconds()
+        self.log.info("theo dõi biên nhận %s mỗi %.0f giây, tối đa đến %s", receipt_no, poll,
+                      time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(deadline)))
+        self.defer(trigger=ReceiptStateTrigger(receipt_no=receipt_no, conn_id=self.conn_id,
+                                               poll_interval=poll, deadline=deadline),
+                   method_name="execute_complete",
+                   timeout=self.wait_timeout + timedelta(seconds=max(poll, 60) * 2))
+
+    def execute_complete(self, context, event: dict | None = None):
+        return handle_receipt_event(event, fail_on_timeout=self.fail_on_timeout, log=self.log)
+
+
+def resolve_poll_interval(value: float | str | None) -> float:
+    """The poll interval: the given value (a number, or a rendered template), else the
+    ``PARREPORT_RECEIPT_POLL_SECONDS`` variable, else 300 s; never below 1 s."""
+    import os
+
+    for candidate in (value, os.environ.get("PARREPORT_RECEIPT_POLL_SECONDS")):
+        if candidate not in (None, "", "None"):
+            try:
+                return max(1.0, float(candidate))
+            except (TypeError, ValueError):
+                raise ValueError(f"khoảng thời gian hỏi trạng thái biên nhận không hợp lệ: {candidate!r}") from None
+    return 300.0
+
+
+def handle_receipt_event(event: Mapping | None, *, fail_on_timeout: bool = True, log=None) -> dict | None:
+    """What the waiting task does with the trigger's event (shared by the operator and any @task
+    that defers): the receipt on approval; AirflowFailException on TRA_LAI, error or timeout."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    event = dict(event or {})
+    receipt = event.get("receipt")
+    status = event.get("status")
+    if status == "final":
+        kind, message = classify_receipt(receipt)
+        if kind == "returned":
+            if log is not None:
+                log.error("%s", message)
+            raise AirflowFailException(message)
+        if log is not None:
+            log.info("%s", message)
+        return receipt
+    if status == "timeout":
+        message = f"Hết thời gian chờ Sở Nội vụ xem xét: {event.get('message') or classify_receipt(receipt)[1]}"
+        if fail_on_timeout:
+            raise AirflowFailException(message)
+        if log is not None:
+            log.warning("%s", message)
+        return receipt
+    raise AirflowFailException(f"Không theo dõi được biên nhận {event.get('receipt_no')}: {event.get('message')}")
