@@ -1,0 +1,259 @@
+"""The production deployment of docker-compose.yaml as local processes, for tests.
+
+PostgreSQL (Debian package; databases ``airflow`` and ``parreport``), Redis, then Airflow with
+the compose file's configuration — CeleryExecutor, PostgreSQL metadata database, Redis broker,
+``airflow db migrate``, then ``api-server``, ``scheduler``, ``dag-processor``, ``triggerer`` and
+``celery worker`` — every one on 127.0.0.1, each in its own process group, started with a
+bounded wait and always stopped (the whole group) when the context ends.
+
+    with production_stack(artifacts, extra_env={...}) as stack:
+        stack.api_url, stack.env, stack.store_url, stack.token()
+
+Nothing listens on another interface: the log servers of the worker and the triggerer (which
+would bind every interface) are not started — every component shares one ``AIRFLOW_HOME`` and
+reads task logs from its ``logs/`` folder.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from tests.support import postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+REDIS_MISSING = ("redis-server is not installed: the production-stack test needs it "
+                 "(Debian: apt-get install -y redis-server; .ci/run installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float, proc: subprocess.Popen | None = None, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{what} exited with {proc.returncode} before listening on {port}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} not listening on 127.0.0.1:{port} after {timeout:.0f} s")
+            time.sleep(0.2)
+
+
+@dataclass
+class Component:
+    name: str
+    proc: subprocess.Popen
+    log: Path
+
+    def tail(self, n: int = 4000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM the process group the component leads, then SIGKILL what is left of it."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    if pgid != proc.pid:  # never signal a group this helper did not create
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)  # children (task runners, uvicorn workers) included
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(10)
+
+
+@dataclass
+class Stack:
+    home: Path
+    env: dict
+    api_url: str
+    store_url: str
+    airflow_db_url: str
+    redis_url: str
+    logs: Path
+    username: str = "operator"
+    password: str = ""
+    components: dict[str, Component] = field(default_factory=dict)
+
+    def token(self) -> str:
+        """A JWT from the auth manager's ``POST /auth/token`` (SimpleAuthManager)."""
+        r = httpx.post(f"{self.api_url}/auth/token", json={"username": self.username, "password": self.password},
+                       timeout=30)
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    def check_alive(self) -> None:
+        dead = {n: c for n, c in self.components.items() if c.proc.poll() is not None}
+        if dead:
+            raise RuntimeError("; ".join(f"{n} exited with {c.proc.returncode}:\n{c.tail()}" for n, c in dead.items()))
+
+    def diagnostics(self) -> str:
+        return "\n".join(f"===== {n} (rc={c.proc.poll()}) =====\n{c.tail(3000)}" for n, c in self.components.items())
+
+
+def start_redis(workdir: Path, logs: Path, timeout: float = 30.0):
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise RuntimeError(REDIS_MISSING)
+    port = free_port()
+    log = logs / "redis.log"
+    proc = subprocess.Popen([exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+                             "--dir", str(workdir), "--protected-mode", "yes", "--daemonize", "no"],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    wait_port(port, timeout, proc, "redis-server")
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"PING\r\n")
+        assert s.recv(64).startswith(b"+PONG"), "redis-server did not answer PING"
+    return Component("redis", proc, log), f"redis://127.0.0.1:{port}/0"
+
+
+def airflow_env(home: Path, *, db_url: str, redis_url: str, api_port: int, store_url: str, data_dir: Path,
+                password_file: Path, extra: dict | None = None) -> dict:
+    """The environment of docker-compose.yaml's ``x-airflow-common``, for local processes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT", "SANDBOX_"))}
+    sa_url = db_url  # postgresql+psycopg2://postgres@127.0.0.1:<port>/airflow
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sa_url,
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3: name the driver the product pins
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sa_url,
+        "AIRFLOW__CELERY__BROKER_URL": redis_url,
+        "AIRFLOW__CORE__FERNET_KEY": _fernet_key(),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "true",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(24),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "operator:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(password_file),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "false",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "PARREPORT_STORE_URL": store_url,
+        "PARREPORT_DATA_DIR": str(data_dir),
+    })
+    env.update(extra or {})
+    return env
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+@contextlib.contextmanager
+def production_stack(logs: Path, *, extra_env: dict | None = None, startup_timeout: float = 180.0,
+                     worker_concurrency: int = 2, with_triggerer: bool = True) -> Iterator[Stack]:
+    """Start the whole stack; yield a :class:`Stack`; always stop every process it started."""
+    logs.mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="parreport-stack-"))
+    components: dict[str, Component] = {}
+    try:
+        with postgres.temporary_postgres() as store_url:
+            try:
+                yield from _run(base, logs, store_url, components, extra_env, startup_timeout, worker_concurrency,
+                                with_triggerer)
+            finally:  # every Airflow process and Redis stop before PostgreSQL does
+                for name in reversed(list(components)):
+                    stop_group(components[name].proc)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: dict | None, startup_timeout: float,
+         worker_concurrency: int, with_triggerer: bool) -> Iterator[Stack]:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(store_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text("CREATE DATABASE airflow"))
+    admin.dispose()
+    airflow_db = store_url.rsplit("/", 1)[0] + "/airflow"
+
+    components["redis"], redis_url = start_redis(base, logs)
+    home = base / "airflow-home"
+    home.mkdir()
+    password = secrets.token_urlsafe(16)
+    password_file = base / "simple_auth_manager_passwords.json"
+    password_file.write_text(json.dumps({"operator": password}))
+    api_port = free_port()
+    env = airflow_env(home, db_url=airflow_db, redis_url=redis_url, api_port=api_port, store_url=store_url,
+                      data_dir=base / "parreport", password_file=password_file, extra=extra_env)
+    stack = Stack(home=home, env=env, api_url=f"http://127.0.0.1:{api_port}", store_url=store_url,
+                  airflow_db_url=airflow_db, redis_url=redis_url, logs=logs, password=password,
+                  components=components)
+
+    migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
+    (logs / "db-migrate.log").write_text(migrate.stdout + migrate.stderr)
+    if migrate.returncode != 0:
+        raise RuntimeError("airflow db migrate failed:\n" + (migrate.stdout + migrate.stderr)[-4000:])
+
+    def start(name: str, *args: str) -> Component:
+        log = logs / f"{name}.log"
+        proc = subprocess.Popen([AIRFLOW, *args], env=env, cwd=base, stdout=open(log, "wb"),
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        components[name] = Component(name, proc, log)
+        return components[name]
+
+    api = start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(api_port), "--workers", "1")
+    start("scheduler", "scheduler")
+    start("dag-processor", "dag-processor")
+    if with_triggerer:
+        start("triggerer", "triggerer", "--skip-serve-logs")
+    start("celery-worker", "celery", "worker", "--concurrency", str(worker_concurrency), "--skip-serve-logs",
+          "--celery-hostname", f"parreport-test-{api_port}@127.0.0.1")
+
+    deadline = time.monotonic() + startup_timeout
+    while True:
+        stack.check_alive()
+        try:
+            if httpx.get(f"{stack.api_url}/api/v2/version", timeout=5).status_code in (200, 401, 403):
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"api-server not up after {startup_timeout:.0f} s:\n{api.tail()}")
+        time.sleep(0.5)
+    yield stack

@@ -1,0 +1,184 @@
+"""The production deployment (docker-compose.yaml) proven without Docker.
+
+PostgreSQL (metadata database ``airflow`` and the pipeline's store ``parreport``), Redis, and
+Airflow's API server, scheduler, DAG processor, triggerer and a Celery worker (concurrency 2) run
+as local processes with the compose file's configuration (tests/support/stack.py). A quarter is
+triggered through Airflow's REST API with the official client (``apache-airflow-client``), after
+authenticating at the auth manager's ``POST /auth/token``; the run must succeed, the sandbox must
+have accepted exactly one report and the store must hold its receipt. The operator's view is then
+checked through the same API server — the task links resolve, the pages answer — and headless
+Chromium takes screenshots of the run summary and of the run's grid, kept in
+``test-artifacts/production-stack/`` with every component's log.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from parreport.periods import window_for
+from parreport.report.signing import generate_keypair
+from parreport.sandbox.runner import run_sandbox
+from tests.support import browser
+from tests.support.stack import production_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "production-stack"
+DAG_ID = "quarterly_par_report"
+AGENCY = "000.00.20.H57"
+YEAR, QUARTER = 2025, 1
+RUN_TIMEOUT = 8 * 60
+
+
+def conn(url: str, client_id: str, secret: str) -> str:
+    host, port = url.removeprefix("http://").split(":")
+    return json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http",
+                       "login": client_id, "password": secret})
+
+
+def wait_for(what: str, timeout: float, probe, stack, interval: float = 2.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        stack.check_alive()
+        try:
+            value = probe()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"{what}: not after {timeout:.0f} s (last error: {last!r})\n{stack.diagnostics()}")
+
+
+def test_a_quarter_runs_on_the_production_stack(tmp_path):
+    import airflow_client.client as af
+    from airflow_client.client.api.dag_api import DAGApi
+    from airflow_client.client.api.dag_run_api import DagRunApi
+    from airflow_client.client.api.task_instance_api import TaskInstanceApi
+    from airflow_client.client.models.dag_patch_body import DAGPatchBody
+    from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
+
+    import shutil
+
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    private_pem, public_pem = generate_keypair()
+    with run_sandbox(seed=11, dossiers_per_quarter=800, agency=AGENCY, public_keys={"huế-2025": public_pem},
+                     review_delay=2.0, state_file=tmp_path / "intake-state.json") as sb:
+        extra = {
+            "AIRFLOW_CONN_DVC_PORTAL": conn(sb.portal_url, *sb.portal_client),
+            "AIRFLOW_CONN_SNV_REPORT_API": conn(sb.intake_url, *sb.intake_client[:2]),
+            "AIRFLOW_CONN_REPORT_SIGNING_KEY": json.dumps(
+                {"conn_type": "generic", "password": private_pem, "extra": {"kid": "huế-2025"}}),
+            "PARREPORT_AGENCY": AGENCY, "PARREPORT_PAGE_SIZE": "200",
+            # the sandbox plants ~1 % invalid dossiers; the default 1 % threshold would stop the run
+            "PARREPORT_BLOCKING_THRESHOLD": "0.05",
+            # only the run this test triggers: unpausing must not start the timetable's own runs
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        }
+        with production_stack(ARTIFACTS / "logs", extra_env=extra) as stack:
+            timings["stack up"] = time.monotonic() - started
+            token = stack.token()
+            api = af.ApiClient(af.Configuration(host=stack.api_url, access_token=token))
+            dags, runs, tis = DAGApi(api), DagRunApi(api), TaskInstanceApi(api)
+
+            wait_for("the DAG parsed by the dag-processor", 180, lambda: dags.get_dag(DAG_ID), stack)
+            assert dags.patch_dag(DAG_ID, DAGPatchBody(is_paused=False)).is_paused is False
+            run = runs.trigger_dag_run(DAG_ID, TriggerDAGRunPostBody(conf={"year": YEAR, "quarter": QUARTER},
+                                                                     logical_date=None))
+            run_id = run.dag_run_id
+            t0 = time.monotonic()
+
+            def finished():
+                state = str(runs.get_dag_run(DAG_ID, run_id).state.value)
+                return state if state in ("success", "failed") else None
+
+            try:
+                state = wait_for("the triggered run to finish", RUN_TIMEOUT, finished, stack, interval=3)
+            finally:
+                timings["run"] = time.monotonic() - t0
+                states = {ti.task_id: str(ti.state.value if ti.state else None)
+                          for ti in tis.get_task_instances(DAG_ID, run_id).task_instances}
+                (ARTIFACTS / "task-states.json").write_text(json.dumps(states, indent=2))
+            assert state == "success", f"{states}\n{stack.diagnostics()}"
+            assert [r.dag_run_id for r in runs.get_dag_runs(DAG_ID).dag_runs] == [run_id]
+
+            # exactly one report accepted, and its receipt in the store (PostgreSQL)
+            accepted = sb.accepted()
+            assert len(accepted) == 1
+            receipt_no = accepted[0]["receipt"]["MaTiepNhan"]
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(stack.store_url)
+            with engine.connect() as c:
+                rows = c.execute(text("select version, status, receipt from reports where agency=:a and year=:y "
+                                      "and quarter=:q"), {"a": AGENCY, "y": YEAR, "q": QUARTER}).all()
+            engine.dispose()
+            assert [(r[0], r[1]) for r in rows] == [(1, "ACCEPTED")]
+            receipt = rows[0][2] if isinstance(rows[0][2], dict) else json.loads(rows[0][2])
+            assert receipt["MaTiepNhan"] == receipt_no
+
+            # the operator's view through the same API server: links from a task, the pages
+            links = tis.get_extra_links(DAG_ID, run_id, "submit_report").extra_links
+            key = window_for(YEAR, QUARTER).key
+            assert links["Tóm tắt lần chạy"] == f"/parreport/tom-tat/{AGENCY}/{key}?run_id={_q(run_id)}"
+            assert links["Biên nhận"] == f"/parreport/bien-nhan/{AGENCY}/{key}"
+            assert set(links) >= {"Data Docs", "Báo cáo & tệp đính kèm", "Biên nhận", "Tóm tắt lần chạy"}
+            auth = {"Authorization": f"Bearer {token}"}
+            assert httpx.get(stack.api_url + links["Tóm tắt lần chạy"], timeout=30).status_code == 401
+            for name, href in links.items():
+                r = httpx.get(stack.api_url + href, headers=auth, timeout=30, follow_redirects=True)
+                assert r.status_code == 200, (name, href, r.status_code, r.text[:300])
+            got = httpx.get(stack.api_url + links["Biên nhận"], headers=auth, timeout=30, follow_redirects=True)
+            assert got.json()["MaTiepNhan"] == receipt_no
+            summary = httpx.get(f"{stack.api_url}/parreport/api/tom-tat/{AGENCY}/{key}", headers=auth, timeout=30).json()
+            assert summary["versions"][0]["MaTiepNhan"] == receipt_no
+            assert summary["sent"]["TONG"] == accepted[0]["body"]["Bieu06"][-1]
+            assert summary["quarantined"]["dossiers"] == accepted[0]["body"]["ChatLuongDuLieu"]["SoBanGhiLoai"]
+            tab = httpx.get(f"{stack.api_url}/parreport/lan-chay/tom-tat/{DAG_ID}/{_q(run_id)}", headers=auth,
+                            timeout=30, follow_redirects=True)
+            assert tab.status_code == 200 and receipt_no in tab.text
+            plugins = httpx.get(f"{stack.api_url}/api/v2/plugins", headers=auth, timeout=30).json()
+            assert "parreport_views" in {p["name"] for p in plugins["plugins"]}
+
+            # what an operator sees, in headless Chromium (logged in with the same JWT cookie)
+            t1 = time.monotonic()
+            seen = {}
+            with browser.headless_chromium() as chrome:
+                cookie = {"_token": stack.token()}
+                seen["summary"] = chrome.screenshot(f"{stack.api_url}/parreport/tom-tat/{AGENCY}/{key}?run_id={_q(run_id)}",
+                                                    ARTIFACTS / "run-summary.png", cookies=cookie,
+                                                    wait_for=("Tóm tắt báo cáo CCHC", receipt_no), full_page=True)
+                seen["grid"] = chrome.screenshot(f"{stack.api_url}/dags/{DAG_ID}/runs/{_q(run_id)}",
+                                                 ARTIFACTS / "grid.png", cookies=cookie,
+                                                 wait_for=("submit_report", "resolve_period"), settle=3)
+                seen["tab"] = chrome.screenshot(f"{stack.api_url}/dags/{DAG_ID}/runs/{_q(run_id)}/plugin/parreport-run",
+                                                ARTIFACTS / "run-tab.png", cookies=cookie, wait_for=("Tóm tắt báo cáo",),
+                                                settle=4)
+                seen["task"] = chrome.screenshot(f"{stack.api_url}/dags/{DAG_ID}/runs/{_q(run_id)}/tasks/submit_report/details",
+                                                 ARTIFACTS / "task-links.png", cookies=cookie,
+                                                 wait_for=("Data Docs", "Biên nhận"), settle=3)
+            timings["screenshots"] = time.monotonic() - t1
+            (ARTIFACTS / "page-texts.json").write_text(json.dumps(seen, ensure_ascii=False, indent=2))
+            assert receipt_no in seen["summary"]
+            assert "submit_report" in seen["grid"]
+            assert "Tóm tắt báo cáo" in seen["tab"]  # the run page's tab (the iframe's text is its own)
+            for name in ("Data Docs", "Báo cáo & tệp đính kèm", "Biên nhận", "Tóm tắt lần chạy"):
+                assert name in seen["task"], name
+            for png in ("run-summary.png", "grid.png", "run-tab.png", "task-links.png"):
+                assert (ARTIFACTS / png).stat().st_size > 10_000, png
+    timings["total"] = time.monotonic() - started
+    (ARTIFACTS / "timings.json").write_text(json.dumps({k: round(v, 1) for k, v in timings.items()}, indent=2))
+
+
+def _q(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
