@@ -1,0 +1,444 @@
+"""Staged records → flat tables (pandas DataFrames) that the Great Expectations suites judge.
+
+The suites in ``expectations/`` are ordinary GX expectations over columns; this module makes
+those columns from the records *without judging them*: it states facts (the JSON type of a
+field, the code written in it, the timestamp text, the instant it names when it names one).
+The expectations then say what is allowed. Column names (one set per record kind):
+
+``seq``, ``ref``
+    the staged row's delivery order and the record's identifier (MaHoSo, MaDanhGia, MaTTHC,
+    MaDonVi; null when it has none): every failing row is identified by both.
+``kieu:<path>``
+    the JSON type of the field (``absent``, ``string``, ``integer``, ``number``, ``boolean``,
+    ``array``, ``object``, ``khong_huu_han`` for NaN/±Infinity). null means absent anywhere,
+    and so does ``""`` in a text, code or timestamp field (INDICATORS.md §5). JSON Schema's
+    meaning of ``integer`` is used: a number with a zero fractional part (``3.0``). For a path
+    inside an array (``DanhSachLePhi[].Gia``) the column holds the set of types met in the
+    items, sorted and joined by ``|`` (``absent`` when none). ``kieu:$`` is the record itself;
+    a record that is not an object has null in every other column (it has no fields).
+``ma:<path>``
+    the code written in a code field (a string, else null); for a path inside an array, the
+    set of codes met, sorted and joined by ``|``.
+``ngay:<path>``
+    the text of a timestamp field (a string, else null); inside an array, the texts in item
+    order joined by ``|``.
+``thoi_diem:<path>``
+    the same text when it names a real ``yyyyMMddHHmmss`` instant, else null (a parsed,
+    typed column: valid texts compare as the instants they name). ``ngay_thang:<path>`` is its
+    calendar date ``yyyyMMdd``.
+``ngay_ngoai_hop_dong``
+    for keys beginning with ``Ngay`` that the contract does not define (at any depth): ``khong_co``
+    when there are none, ``hop_le`` when every one is absent or a real instant, ``khong_hop_le``
+    otherwise. Their values are not copied (they might be personal data, e.g. a birth date).
+``<Field>``
+    plain string values used by referential checks (MaTTHC, DonViXuLy, MaDonViCha, ...).
+``so:...`` / ``gia_min:...``
+    numbers used by the fee and e-form checks (see :func:`_dossier_numbers`).
+``thoi_diem_ket_thuc``
+    K as §2 reads it: ``thoi_diem:NgayKetThucXuLy`` of a finished dossier (status 7–10), null
+    on any other status ("K on a dossier in any other status is ignored").
+
+Personal fields (ChuHoSo, SoGiayToChuHoSo, ...) only ever contribute their JSON *type*.
+"""
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+
+import pandas as pd
+
+from .rules import (
+    DANHGIA_FIELDS,
+    FINISHED_STATUSES,
+    DONVI_FIELDS,
+    ENUM,
+    HOSO_FIELDS,
+    INT,
+    LIST,
+    NUM,
+    OBJ,
+    STR,
+    THUTUC_FIELDS,
+    TS,
+    Spec,
+    valid_timestamp,
+)
+
+__all__ = [
+    "ABSENT",
+    "FieldPath",
+    "field_paths",
+    "json_type",
+    "allowed_types",
+    "records_frame",
+    "dossier_frame",
+    "rating_frame",
+    "procedure_frame",
+    "unit_frame",
+    "KIND_FIELDS",
+]
+
+ABSENT = "absent"
+KIND_FIELDS: dict[str, dict[str, Spec]] = {
+    "ho_so": HOSO_FIELDS, "danh_gia": DANHGIA_FIELDS, "thu_tuc": THUTUC_FIELDS, "don_vi": DONVI_FIELDS,
+}
+REF_FIELD = {"ho_so": "MaHoSo", "danh_gia": "MaDanhGia", "thu_tuc": "MaTTHC", "don_vi": "MaDonVi"}
+
+
+def json_type(value: Any, kind: str) -> str:
+    """The JSON type of ``value`` as the contract sees it (see the module docstring)."""
+    if value is None:
+        return ABSENT
+    if isinstance(value, str):
+        return ABSENT if value == "" and kind in (STR, TS, ENUM) else "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "khong_huu_han"
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return "khong_huu_han"
+        return "integer" if value == value.to_integral_value() else "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "khac"
+
+
+def allowed_types(kind: str) -> tuple[str, ...]:
+    """The JSON types the contract allows for a field of ``kind`` (absent always allowed)."""
+    return {STR: ("string",), TS: ("string",), ENUM: ("string",), NUM: ("integer", "number"),
+            INT: ("integer",), LIST: ("array",), OBJ: ("object",)}[kind]
+
+
+class FieldPath:
+    """One field of a record shape: ``name`` like ``DanhSachLePhi[].Gia``; ``steps`` the keys
+    from the record down (``"[]"`` = every item of an array)."""
+
+    __slots__ = ("name", "steps", "spec", "in_array", "personal")
+
+    def __init__(self, name: str, steps: tuple[str, ...], spec: Spec):
+        self.name, self.steps, self.spec = name, steps, spec
+        self.in_array = "[]" in steps
+        self.personal = spec.personal
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"FieldPath({self.name!r}, {self.spec.kind})"
+
+
+def field_paths(fields: dict[str, Spec], prefix: str = "", steps: tuple[str, ...] = ()) -> list[FieldPath]:
+    """Every field of a shape, depth first: ``ThongTinEForm``, ``ThongTinEForm.SoTruong``, ..."""
+    out: list[FieldPath] = []
+    for name, spec in fields.items():
+        path, st = prefix + name, steps + (name,)
+        out.append(FieldPath(path, st, spec))
+        if spec.kind == LIST and spec.item is not None:
+            out.append(FieldPath(path + "[]", st + ("[]",), spec.item))
+            if spec.item.kind == OBJ:
+                out.extend(field_paths(spec.item.fields or {}, path + "[].", st + ("[]",)))
+        elif spec.kind == OBJ:
+            out.extend(field_paths(spec.fields or {}, path + ".", st))
+    return out
+
+
+def _values_at(rec: dict, steps: tuple[str, ...]) -> Iterator[Any]:
+    """The values a path reaches, following only containers of the right JSON type (a list
+    where an object belongs is a type error of that field; nothing below it is looked at)."""
+    current: list[Any] = [rec]
+    for step in steps:
+        nxt: list[Any] = []
+        if step == "[]":
+            for c in current:
+                if isinstance(c, list):
+                    nxt.extend(c)
+        else:
+            for c in current:
+                if isinstance(c, dict) and step in c:
+                    nxt.append(c[step])
+        current = nxt
+        if not current:
+            return iter(())
+    return iter(current)
+
+
+def _unknown_ngay(value: Any, fields: dict[str, Spec] | None, verdict: list[int]) -> None:
+    """Walk ``value``: keys a shape does not define and that begin with ``Ngay`` are noted in
+    ``verdict`` = [count, invalid count]. Mirrors rules._Checker.unknown/object."""
+    if isinstance(value, dict):
+        if fields is not None:
+            for key in value.keys() - fields.keys():
+                _unknown_one(key, value[key], verdict)
+            for key in value.keys() & _CONTAINERS.get(id(fields), ()):
+                spec, val = fields[key], value[key]
+                if spec.kind == OBJ:
+                    if isinstance(val, dict):
+                        _unknown_ngay(val, spec.fields or {}, verdict)
+                elif isinstance(val, list) and spec.item is not None and spec.item.kind == OBJ:
+                    for item in val:
+                        if isinstance(item, dict):
+                            _unknown_ngay(item, spec.item.fields or {}, verdict)
+        else:
+            for key, val in value.items():
+                _unknown_one(key, val, verdict)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                _unknown_ngay(item, None, verdict)
+
+
+def _unknown_one(key: Any, val: Any, verdict: list[int]) -> None:
+    if isinstance(key, str) and key.startswith("Ngay"):
+        verdict[0] += 1
+        if not (val is None or val == "") and not valid_timestamp(val):
+            verdict[1] += 1
+    elif isinstance(val, (dict, list)):
+        _unknown_ngay(val, None, verdict)
+
+
+def _containers(fields: dict[str, Spec]) -> None:
+    """Index, per shape, the keys whose values may hold further known fields."""
+    _CONTAINERS[id(fields)] = frozenset(k for k, s in fields.items()
+                                        if s.kind == OBJ or (s.kind == LIST and s.item is not None
+                                                             and s.item.kind == OBJ))
+    for s in fields.values():
+        if s.kind == OBJ and s.fields is not None:
+            _containers(s.fields)
+        elif s.kind == LIST and s.item is not None and s.item.kind == OBJ and s.item.fields is not None:
+            _containers(s.item.fields)
+
+
+_CONTAINERS: dict[int, frozenset] = {}
+for _f in (HOSO_FIELDS, DANHGIA_FIELDS, THUTUC_FIELDS, DONVI_FIELDS):
+    _containers(_f)
+
+
+def _ngay_verdict(rec: Any, fields: dict[str, Spec]) -> str:
+    verdict = [0, 0]
+    _unknown_ngay(rec, fields, verdict)
+    if verdict[0] == 0:
+        return "khong_co"
+    return "khong_hop_le" if verdict[1] else "hop_le"
+
+
+def _join(values: Iterable[str]) -> str:
+    return "|".join(values)
+
+
+def _tree(fields: dict[str, Spec], prefix: str = "") -> list[tuple[str, str, Spec, list]]:
+    """(key, path name, spec, children) for the known fields below a shape; a LIST's child is its
+    item path ``X[]`` whose own children are the item object's fields."""
+    out = []
+    for key, spec in fields.items():
+        name = prefix + key
+        children: list = []
+        if spec.kind == LIST and spec.item is not None:
+            item_children = _tree(spec.item.fields or {}, name + "[].") if spec.item.kind == OBJ else []
+            children = [("[]", name + "[]", spec.item, item_children)]
+        elif spec.kind == OBJ:
+            children = _tree(spec.fields or {}, name + ".")
+        out.append((key, name, spec, children))
+    return out
+
+
+class _Deep:
+    """Column builders for the fields below the top level, filled sparsely (most records have
+    few nested values): defaults first, then one walk per present container."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.cols: dict[str, list] = {}
+
+    def col(self, name: str, default: Any) -> list:
+        c = self.cols.get(name)
+        if c is None:
+            c = self.cols[name] = [default] * self.n
+        return c
+
+    def visit(self, i: int, node: tuple, values: list, in_array: bool) -> None:
+        """``values``: what the path reaches in record ``i`` (several when inside an array)."""
+        _, name, spec, children = node
+        k = spec.kind
+        if in_array:
+            types = sorted({json_type(v, k) for v in values} - {ABSENT})
+            self.col(f"kieu:{name}", ABSENT)[i] = "|".join(types) if types else ABSENT
+        else:
+            self.col(f"kieu:{name}", ABSENT)[i] = json_type(values[0], k) if values else ABSENT
+        if k == ENUM:
+            codes = [v for v in values if isinstance(v, str) and v != ""]
+            if codes:
+                self.col(f"ma:{name}", None)[i] = "|".join(sorted(set(codes))) if in_array else codes[0]
+        elif k == TS:
+            texts = [v for v in values if isinstance(v, str) and v != ""]
+            if texts:
+                self.col(f"ngay:{name}", None)[i] = "|".join(texts)
+        if not children:
+            return
+        if k == LIST:
+            items = [x for v in values if isinstance(v, list) for x in v]
+            if items:
+                self.visit(i, children[0], items, True)
+        elif k == OBJ:
+            objs = [v for v in values if isinstance(v, dict)]
+            if objs:
+                for child in children:
+                    key = child[0]
+                    vals = [o[key] for o in objs if key in o]
+                    if vals:
+                        self.visit(i, child, vals, in_array)
+
+
+def _deep_defaults(nodes: list, out: list) -> None:
+    for _, name, spec, children in nodes:
+        out.append((f"kieu:{name}", ABSENT))
+        if spec.kind == ENUM:
+            out.append((f"ma:{name}", None))
+        elif spec.kind == TS:
+            out.append((f"ngay:{name}", None))
+        _deep_defaults(children, out)
+
+
+_TEXT_KINDS = (STR, TS, ENUM)
+
+
+def _top_type(v: Any, k: str) -> str:
+    t = type(v)
+    if t is str:
+        return "string" if v != "" or k not in _TEXT_KINDS else ABSENT
+    if v is None:
+        return ABSENT
+    return json_type(v, k)
+
+
+def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+    """A flat table of the records of ``kind`` (ho_so, danh_gia, thu_tuc, don_vi), one row per
+    staged row ``(seq, record)``; see the module docstring for the columns."""
+    fields = KIND_FIELDS[kind]
+    tree = _tree(fields)
+    ref_field = REF_FIELD[kind]
+    rows = list(rows)
+    recs = [r for _, r in rows]
+    n = len(recs)
+    dicts = [r if type(r) is dict else (r if isinstance(r, dict) else {}) for r in recs]
+    cols: dict[str, list] = {"seq": [s for s, _ in rows]}
+
+    def str_or_none(v: Any) -> str | None:
+        return v if type(v) is str and v != "" else (v if isinstance(v, str) and v != "" else None)
+
+    cols["ref"] = [str_or_none(d.get(ref_field)) for d in dicts]
+    cols["kieu:$"] = [json_type(r, OBJ) for r in recs]
+    deep = _Deep(n)
+    for key, name, spec, children in tree:
+        k = spec.kind
+        vals = [d.get(key) for d in dicts]
+        cols[f"kieu:{name}"] = [_top_type(v, k) for v in vals]
+        if k == ENUM:
+            cols[f"ma:{name}"] = [str_or_none(v) for v in vals]
+        elif k == TS:
+            texts = [str_or_none(v) for v in vals]
+            cols[f"ngay:{name}"] = texts
+            inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
+            cols[f"thoi_diem:{name}"] = inst
+            cols[f"ngay_thang:{name}"] = [t[:8] if t is not None else None for t in inst]
+        elif k == STR and not spec.personal:
+            cols[name] = [str_or_none(v) for v in vals]
+        if children:
+            container = list if k == LIST else dict
+            for i, v in enumerate(vals):
+                if isinstance(v, container) and v:
+                    # the field's own type is already in the top-level column; walk below it
+                    if k == LIST:
+                        deep.visit(i, children[0], list(v), True)
+                    else:
+                        for child in children:
+                            if child[0] in v:
+                                deep.visit(i, child, [v[child[0]]], False)
+    defaults: list = []
+    _deep_defaults([c for *_, ch in tree for c in ch], defaults)
+    for col, default in defaults:
+        cols[col] = deep.cols.get(col) or [default] * n
+    cols["ngay_ngoai_hop_dong"] = [_ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
+    if kind == "ho_so":
+        _dossier_numbers(dicts, cols)
+    frame = pd.DataFrame(cols)
+    not_object = frame["kieu:$"] != "object"
+    if not_object.any():  # a record that is not an object has no fields: only kieu:$ speaks
+        others = [c for c in frame.columns if c not in ("seq", "ref", "kieu:$")]
+        frame[others] = frame[others].astype(object)
+        frame.loc[not_object, others] = None
+    # Types and codes take a handful of values: as categoricals, GX's filters and set look-ups
+    # over half a million rows cost about half as much (same verdicts; a test compares).
+    for c in frame.columns:
+        if c.startswith(("kieu:", "ma:")) or c == "ngay_ngoai_hop_dong":
+            frame[c] = frame[c].astype("category")
+    return frame
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float, Decimal)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return None
+
+
+def _count(v: Any) -> int | None:
+    """A count as the figures read it: an integer (3.0 included); absent = 0; else None."""
+    if v is None:
+        return 0
+    if json_type(v, INT) == "integer":
+        return int(v)
+    return None
+
+
+def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
+    """``gia_min:DanhSachLePhi[].Gia``: the smallest fee amount that is a number (null when
+    none); ``so:ThongTinEForm.SoTruong`` / ``so:ThongTinEForm.SoTruongTuDong``: the e-form
+    counts as the figures add them up (absent = 0) when ThongTinEForm is an object and the
+    count is an integer, else null."""
+    gmin, n_all, n_auto = [], [], []
+    for d in dicts:
+        fees = d.get("DanhSachLePhi")
+        low = None
+        if isinstance(fees, list):
+            for fee in fees:
+                if isinstance(fee, dict):
+                    g = _number(fee.get("Gia"))
+                    if g is not None and (low is None or g < low):
+                        low = g
+        gmin.append(low)
+        form = d.get("ThongTinEForm")
+        if isinstance(form, dict):
+            n_all.append(_count(form.get("SoTruong")))
+            n_auto.append(_count(form.get("SoTruongTuDong")))
+        else:
+            n_all.append(None)
+            n_auto.append(None)
+    cols["gia_min:DanhSachLePhi[].Gia"] = gmin
+    # §2: K is the end of a *finished* dossier (status 7–10); on any other status it is ignored.
+    cols["thoi_diem_ket_thuc"] = [k if s in FINISHED_STATUSES else None
+                                  for k, s in zip(cols["thoi_diem:NgayKetThucXuLy"], cols["ma:TrangThaiHoSo"])]
+    cols["so:ThongTinEForm.SoTruong"] = n_all
+    cols["so:ThongTinEForm.SoTruongTuDong"] = n_auto
+
+
+def dossier_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+    return records_frame("ho_so", rows)
+
+
+def rating_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+    return records_frame("danh_gia", rows)
+
+
+def procedure_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+    return records_frame("thu_tuc", rows)
+
+
+def unit_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+    return records_frame("don_vi", rows)

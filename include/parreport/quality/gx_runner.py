@@ -1,0 +1,232 @@
+"""Running the suites of ``expectations/`` through the Great Expectations 1.x API.
+
+One ephemeral GX context per validation run: a pandas data source with one dataframe asset per
+record kind, the suites, one ValidationDefinition and one Checkpoint per suite (each with an
+``UpdateDataDocsAction``), result format COMPLETE with ``seq`` and ``ref`` as the
+``unexpected_index_column_names`` so that every failing record is identified. Data Docs (and
+the validation results, as JSON) are written to the run's own directory.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .suites import SUITE_TITLES, load_suite_dicts
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ExpectationOutcome", "SuiteOutcome", "run_suites", "GXRunError", "missing_parameters"]
+
+
+class GXRunError(RuntimeError):
+    """An expectation could not be evaluated (a broken suite, not bad data)."""
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    type: str
+    column: str | None
+    muc_do: str
+    quy_tac: str
+    truong: str
+    giai_thich: str
+    success: bool | None  # None = not run (skipped)
+    unexpected_count: int = 0
+    failing_seqs: list[int] = field(default_factory=list)
+    observed: Any = None
+    skipped: str | None = None  # why it was not run (e.g. "không có dữ liệu quý trước")
+    truncated: bool = False  # GX returned fewer failing rows than it counted (see _complete)
+
+    def as_dict(self) -> dict:
+        return {"bo": self.suite, "ky_vong": self.type, "cot": self.column, "muc_do": self.muc_do,
+                "quy_tac": self.quy_tac, "truong": self.truong, "giai_thich": self.giai_thich,
+                "dat": self.success, "so_loi": self.unexpected_count, "gia_tri_quan_sat": _plain(self.observed),
+                "bo_qua": self.skipped}
+
+
+@dataclass
+class SuiteOutcome:
+    name: str
+    element_count: int
+    expectations: list[ExpectationOutcome]
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _parameters_of(obj: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(obj, dict):
+        if set(obj) == {"$PARAMETER"}:
+            found.add(obj["$PARAMETER"])
+        else:
+            for v in obj.values():
+                found |= _parameters_of(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            found |= _parameters_of(v)
+    return found
+
+
+def missing_parameters(expectation: dict, parameters: dict) -> set[str]:
+    return {p for p in _parameters_of(expectation.get("kwargs", {})) if parameters.get(p) is None}
+
+
+def _context(docs_dir: Path | None):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    ctx = gx.get_context(mode="ephemeral")
+    try:
+        ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    except Exception:  # pragma: no cover - cosmetic only
+        pass
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        ctx.add_data_docs_site(site_name="parreport", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+    return gx, ctx
+
+
+def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, run_name: str,
+               docs_dir: Path | None = None, suites: dict[str, dict] | None = None,
+               skip_reasons: dict[str, str] | None = None) -> dict[str, SuiteOutcome]:
+    """Validate each frame (keyed by suite name: ho_so, danh_gia, thu_tuc, don_vi) with its
+    suite. Expectations needing a parameter that is absent (None) are not run and come back
+    with ``skipped`` set (``skip_reasons[parameter]`` or "không có dữ liệu")."""
+    suites = suites or load_suite_dicts()
+    skip_reasons = skip_reasons or {}
+    gx, ctx = _context(docs_dir)
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    source = ctx.data_sources.add_pandas("kho_du_lieu")
+    outcomes: dict[str, SuiteOutcome] = {}
+    run_id = RunIdentifier(run_name=run_name)
+    for name, frame in frames.items():
+        spec = suites[name]
+        kept, skipped = [], []
+        for e in spec["expectations"]:
+            missing = missing_parameters(e, parameters)
+            if missing:
+                reason = "; ".join(sorted({skip_reasons.get(m, "không có dữ liệu") for m in missing}))
+                skipped.append(_outcome(name, e, None, skipped=reason))
+            else:
+                kept.append(e)
+        suite = gx.ExpectationSuite(name=f"{name}", expectations=[dict(e) for e in kept],
+                                    meta=dict(spec.get("meta", {})))
+        if len(suite.expectations) != len(kept):
+            raise GXRunError(f"bộ kỳ vọng {name}: {len(kept) - len(suite.expectations)} kỳ vọng không hợp lệ")
+        suite = ctx.suites.add(suite)
+        batch_def = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}_toan_bo")
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(
+            name=f"kiem_tra_{name}", data=batch_def, suite=suite))
+        actions = [UpdateDataDocsAction(name="data_docs", site_names=["parreport"])] if docs_dir else []
+        checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+            name=f"kiem_tra_{name}", validation_definitions=[vd], actions=actions,
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["seq", "ref"],
+                           "partial_unexpected_count": 20, "return_unexpected_index_query": False}))
+        result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
+                                run_id=run_id)
+        items: list[ExpectationOutcome] = []
+        for vr in result.run_results.values():
+            if docs_dir is not None:
+                (docs_dir / "ket_qua").mkdir(parents=True, exist_ok=True)
+                (docs_dir / "ket_qua" / f"{name}.json").write_text(
+                    json.dumps(vr.to_json_dict(), ensure_ascii=False, default=str), encoding="utf-8")
+            for r in vr.results:
+                cfg = r.expectation_config
+                exc = r.exception_info or {}
+                if exc.get("raised_exception"):
+                    raise GXRunError(f"kỳ vọng {cfg.type} ({cfg.kwargs.get('column')}) của bộ {name} lỗi khi chạy: "
+                                     f"{exc.get('exception_message')}")
+                item = _outcome(name, {"type": cfg.type, "kwargs": cfg.kwargs, "meta": cfg.meta or {}}, r)
+                if item.success is False and item.truncated:
+                    item.failing_seqs = _complete(gx, ctx, frame, cfg, parameters, item.unexpected_count)
+                    item.unexpected_count = len(item.failing_seqs)
+                    item.truncated = False
+                items.append(item)
+        outcomes[name] = SuiteOutcome(name, len(frame), items + skipped)
+    return outcomes
+
+
+def _outcome(suite: str, e: dict, r: Any, skipped: str | None = None) -> ExpectationOutcome:
+    meta = e.get("meta") or {}
+    kwargs = e.get("kwargs") or {}
+    column = kwargs.get("column") or (f"{kwargs.get('column_A')} ≥ {kwargs.get('column_B')}"
+                                      if "column_A" in kwargs else None)
+    out = ExpectationOutcome(suite=suite, type=e["type"], column=column, muc_do=meta.get("muc_do", "CHAN"),
+                             quy_tac=meta.get("quy_tac", e["type"]), truong=meta.get("truong", ""),
+                             giai_thich=meta.get("giai_thich", ""), success=None, skipped=skipped)
+    if r is None:
+        return out
+    res = r.result or {}
+    out.success = bool(r.success)
+    if "unexpected_index_list" in res:
+        idx = res.get("unexpected_index_list") or []
+        seqs = sorted({int(i["seq"]) for i in idx if isinstance(i, dict) and "seq" in i})
+        out.failing_seqs = seqs
+        count = int(res.get("unexpected_count") or 0)
+        out.unexpected_count = max(len(seqs), count)
+        out.truncated = len(seqs) < count
+    elif not r.success:
+        out.unexpected_count = 1  # a table-level expectation
+    out.observed = res.get("observed_value")
+    return out
+
+
+_RESULT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["seq", "ref"],
+           "partial_unexpected_count": 20, "return_unexpected_index_query": False}
+
+
+def _complete(gx, ctx, frame: pd.DataFrame, cfg, parameters: dict, expected: int) -> list[int]:
+    """Every failing row of one expectation whose COMPLETE result GX truncated (GX 1.x returns at
+    most MAX_RESULT_RECORDS = 200 rows for column-pair and multicolumn expectations): validate the
+    same expectation again, through GX, on halves of the table until no piece is truncated."""
+    kw = cfg.kwargs
+    columns = [c for c in (kw.get("column"), kw.get("column_A"), kw.get("column_B"), *(kw.get("column_list") or []))
+               if c]
+    columns = list(dict.fromkeys(["seq", "ref", *columns]))
+    expectation = cfg.to_domain_obj()
+    source = ctx.data_sources.add_or_update_pandas("bo_sung")
+    asset = source.add_dataframe_asset(f"bo_sung_{len(source.assets)}")
+    batch_def = asset.add_batch_definition_whole_dataframe("phan")
+    seqs: set[int] = set()
+    pieces = [frame[columns]]
+    while pieces:
+        piece = pieces.pop()
+        r = batch_def.get_batch(batch_parameters={"dataframe": piece}).validate(
+            expectation, result_format=_RESULT, expectation_parameters=parameters)
+        res = r.result or {}
+        got = {int(i["seq"]) for i in res.get("unexpected_index_list") or [] if isinstance(i, dict)}
+        count = int(res.get("unexpected_count") or 0)
+        if len(got) >= count:
+            seqs |= got
+        elif len(piece) <= 1:  # pragma: no cover - cannot happen: one row fails at most once
+            raise GXRunError(f"không lấy được đủ các dòng vi phạm của {cfg.type}")
+        else:
+            half = len(piece) // 2
+            pieces += [piece.iloc[:half], piece.iloc[half:]]
+    if len(seqs) < expected:  # pragma: no cover - defensive
+        raise GXRunError(f"{cfg.type}: GX đếm {expected} dòng vi phạm nhưng chỉ trả về {len(seqs)}")
+    return sorted(seqs)
+
+
+def docs_title(suite: str) -> str:
+    return SUITE_TITLES.get(suite, suite)
+
+

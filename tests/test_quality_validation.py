@@ -1,0 +1,240 @@
+"""Validation through the GX suites: planted faults are quarantined with the right rule, valid
+records never are, GX and rules.py agree record by record and rule by rule, Data Docs are
+written, ChatLuongDuLieu states the counts, and the threshold stops the run."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from parreport import pipeline
+from parreport import store as st
+from parreport.config import Settings
+from parreport.quality import RuleContext, check_dossier, check_rating, valid_timestamp
+from parreport.quality.suites import TS_LIST_REGEX, TS_REGEX, build_suites, load_suite_dicts
+from parreport.quality.validation import (
+    BlockingFailuresExceeded,
+    data_docs_index,
+    quality_results,
+    summary_page,
+    units_below,
+    validate_partition,
+)
+
+from tests.test_quality_fixtures import (
+    AGENCY,
+    HAND_MADE,
+    NOT_OBJECT,
+    PROCEDURES,
+    RATING_EXPECTED,
+    RATINGS,
+    UNITS,
+    WINDOW,
+    sandbox_records,
+    stage,
+)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """One staged partition: sandbox dossiers (with the generator's planted faults) + the
+    hand-made records, validated once with Data Docs."""
+    home = tmp_path_factory.mktemp("q")
+    store = st.Store(f"sqlite:///{home}/store.db")
+    ds, recs = sandbox_records()
+    assert ds.agency == AGENCY
+    units = ds.units + UNITS[1:]
+    procedures = ds.procedures_of(AGENCY) + PROCEDURES
+    dossiers = recs + [r for r, _ in HAND_MADE.values()] + NOT_OBJECT
+    ratings = [ds.rating(int(j)) for j in ds.ratings_in(AGENCY, WINDOW.start_ts, WINDOW.end_ts)] + RATINGS
+    stage(store, units=units, procedures=procedures, dossiers=dossiers, ratings=ratings, run_id="manual__2025-04-01",
+          stats={WINDOW.previous(): len(dossiers) // 3})
+    outcomes: dict = {}
+    summary = validate_partition(store, agency=AGENCY, window=WINDOW, data_dir=home, run_id="manual__2025-04-01",
+                                 threshold=0.5, outcomes_sink=outcomes)
+    ctx = RuleContext({p["MaTTHC"] for p in procedures}, units_below(units, AGENCY))
+    yield {"store": store, "home": home, "ds": ds, "recs": recs, "dossiers": dossiers, "ratings": ratings,
+           "summary": summary, "ctx": ctx, "outcomes": outcomes, "units": units, "procedures": procedures}
+    store.dispose()
+
+
+def quarantined(store, kind="dossier"):
+    return {r["seq"]: r for r in store.rows(st.quarantine, AGENCY, WINDOW.key) if r["kind"] == kind}
+
+
+def test_every_planted_fault_is_quarantined_with_its_rule_and_no_valid_record_is(world):
+    q = quarantined(world["store"])
+    by_ref = {r["ref"]: {v["rule"] for v in r["violations"]} for r in q.values()}
+    # sandbox: the generator's ground truth
+    planted = {d["MaHoSo"]: rules for d in world["recs"] if (rules := world["ds"].invalid.get(d["MaHoSo"]))}
+    assert planted
+    for ma, rules in planted.items():
+        assert rules <= by_ref.get(ma, set()), (ma, rules, by_ref.get(ma))
+    # hand-made: exactly the expected rules, and valid ones are not there
+    for ma, (_, rules) in HAND_MADE.items():
+        assert by_ref.get(ma, set()) == rules, ma
+    sandbox_valid = {d["MaHoSo"] for d in world["recs"]} - set(planted)
+    assert not sandbox_valid & set(by_ref)
+    # the record that is not an object
+    seq_not_object = len(world["dossiers"]) - 1
+    assert {v["rule"] for v in q[seq_not_object]["violations"]} == {"bad_type"}
+
+
+def test_each_violation_is_stored_with_field_and_vietnamese_message(world):
+    q = {r["ref"]: r for r in quarantined(world["store"]).values()}
+    many = q["HM-MANY"]["violations"]
+    assert {(v["rule"], v["field"]) for v in many} == {("unknown_procedure", "MaTTHC"),
+                                                       ("unit_outside_agency", "DonViXuLy"),
+                                                       ("bad_code", "KenhThucHien"),
+                                                       ("bad_timestamp", "NgayHenTra")}
+    assert all(v["message"] for v in many)
+    assert "danh mục" in next(v["message"] for v in many if v["rule"] == "unknown_procedure")
+    assert q["HM-FEE"]["violations"][0]["field"] == "DanhSachLePhi[1].Gia"
+
+
+def test_gx_verdict_equals_rules_py_per_record_and_rule(world):
+    assert world["summary"]["disagreements"] == 0
+    # and directly: the GX outcomes of the run vs rules.py, record by record and rule by rule
+    ctx, out = world["ctx"], world["outcomes"]
+    for kind, records, check in (("ho_so", world["dossiers"], check_dossier), ("danh_gia", world["ratings"], check_rating)):
+        gx: dict[int, set] = {}
+        for e in out[kind].expectations:
+            if e.success is False and e.muc_do == "CHAN" and e.quy_tac != "duplicate_id":
+                for s in e.failing_seqs:
+                    gx.setdefault(s, set()).add(e.quy_tac)
+        py = {i: {v.rule for v in check(r, ctx)} for i, r in enumerate(records)}
+        py = {i: r for i, r in py.items() if r}
+        assert gx == py
+    skipped = [e for e in out["ho_so"].expectations if e.skipped]
+    assert {e.quy_tac for e in skipped} == {"volume_vs_year_before"}
+
+
+def test_ratings_are_judged_on_their_own(world):
+    q = {r["ref"]: {v["rule"] for v in r["violations"]} for r in quarantined(world["store"], "rating").values()}
+    for ma, rules in RATING_EXPECTED.items():
+        assert q.get(ma, set()) == rules, ma
+    accepted = {r["ma_danh_gia"] for r in world["store"].rows(st.ratings, AGENCY, WINDOW.key,
+                                                              st.ratings.c.accepted.is_(True))}
+    assert "DG-OK" in accepted  # rates a dossier older than the window: still valid
+
+
+def test_staged_equals_accepted_plus_quarantined(world):
+    rows = list(world["store"].rows(st.dossiers, AGENCY, WINDOW.key))
+    q = quarantined(world["store"])
+    assert all(r["accepted"] is not None for r in rows)
+    assert {r["seq"] for r in rows if not r["accepted"]} == set(q)
+    s = world["summary"]
+    assert s["dossiers"] == len(rows) == s["accepted"] + s["quarantined"]
+
+
+def test_chat_luong_du_lieu_states_every_check(world):
+    store = world["store"]
+    quality = pipeline._quality(store, pipeline.Period(AGENCY, WINDOW), [], [])
+    assert quality["SoBanGhi"] == len(world["dossiers"])
+    assert quality["SoBanGhiLoai"] == world["summary"]["quarantined"]
+    assert quality["SoBanGhiDaSua"] == 0
+    checks = {c["Ten"]: c for c in quality["KiemTra"]}
+    assert all(c["MucDo"] in ("CHAN", "CANH_BAO") and c["KetQua"] in ("DAT", "KHONG_DAT") and c["SoLoi"] >= 0
+               for c in quality["KiemTra"])
+    assert checks["Hồ sơ: Thời điểm không đúng dạng yyyyMMddHHmmss hoặc không có thật"]["SoLoi"] >= 9
+    assert checks["Hồ sơ: Mã thủ tục hành chính không có trong danh mục"]["KetQua"] == "KHONG_DAT"
+    due = checks["Hồ sơ: Ngày hẹn trả sớm hơn ngày tiếp nhận"]
+    assert due["MucDo"] == "CANH_BAO" and due["SoLoi"] >= 1
+    assert checks["Đánh giá: Mã không thuộc danh mục cho phép"]["SoLoi"] == 1
+    volume = [c for c in quality["KiemTra"] if "so với quý trước" in c["Ten"]]
+    assert volume and volume[0]["KetQua"] == "KHONG_DAT"  # three times the previous quarter
+    assert any("không có dữ liệu cùng kỳ năm trước" in c["Ten"] for c in quality["KiemTra"])
+    n_blocking_rules = {c["Ten"] for c in quality["KiemTra"] if c["MucDo"] == "CHAN" and c["Ten"].startswith("Hồ sơ")}
+    assert len(n_blocking_rules) == 12  # the 11 rules of §5 + duplicate MaHoSo
+
+
+def test_data_docs_are_written_and_show_the_failures(world):
+    index = data_docs_index(world["home"], AGENCY, WINDOW.key, "manual__2025-04-01")
+    assert index.is_file() and "ho_so" in index.read_text(encoding="utf-8")
+    pages = list(index.parent.glob("validations/**/*.html"))
+    assert len(pages) == 4
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    for failing in ("kieu:MaTTHC", "ma:KenhThucHien", "ngay:NgayTiepNhan", "gia_min:DanhSachLePhi[].Gia", "DonViXuLy"):
+        assert failing in text
+    summary = summary_page(world["home"], AGENCY, WINDOW.key, "manual__2025-04-01").read_text(encoding="utf-8")
+    assert "HM-FEE" in summary and "KHÔNG ĐẠT" in summary and "http" not in summary.replace("https://", "")
+    assert json.loads((index.parent / "ket_qua" / "ho_so.json").read_text(encoding="utf-8"))["success"] is False
+    stored = quality_results(world["store"], AGENCY, WINDOW.key)
+    assert stored["data_docs"] == str(index)
+
+
+def test_no_personal_data_reaches_the_data_docs(world):
+    personal = world["ds"].personal_data()
+    text = "".join(p.read_text(encoding="utf-8", errors="ignore")
+                   for p in (world["home"] / "data_docs").rglob("*") if p.is_file() and p.suffix in (".html", ".json"))
+    leaked = [s for s in re.findall(r'"([^"\\]{2,300})"', text) if s in personal]
+    assert not leaked
+
+
+def test_timestamp_regex_equals_valid_timestamp():
+    pattern, listed = re.compile(TS_REGEX), re.compile(TS_LIST_REGEX)
+    day = date(1999, 12, 1)
+    while day < date(2401, 3, 2):  # every day of more than 400 years, leap rules included
+        s = day.strftime("%Y%m%d")
+        assert bool(pattern.search(s + "235959")) == valid_timestamp(s + "235959"), s
+        day += timedelta(days=1)
+    for text in ("00010101000000", "00000101000000", "99991231235959", "20240229000000", "21000229000000",
+                 "20000229000000", "20250101240000", "20250101236000", "20250101235960", "2025010100000",
+                 "202501010000000", "20250101000000\n", "２０２５0101000000", "19000229000000", "16000229120000"):
+        assert bool(pattern.search(text)) == valid_timestamp(text), text
+    assert listed.search("20250101000000|20250102000000")
+    assert not listed.search("20250101000000|2025-01-02")
+
+
+def test_the_reviewed_suites_are_the_generated_ones():
+    assert load_suite_dicts() == build_suites(), \
+        "expectations/*.json differ from parreport.quality.suites: run python -m parreport.quality.suites"
+    for suite in build_suites().values():
+        for e in suite["expectations"]:
+            assert e["meta"]["muc_do"] in ("CHAN", "CANH_BAO") and e["meta"]["giai_thich"]
+
+
+def test_threshold_stops_the_run_and_stores_the_quarantine(tmp_path):
+    store = st.Store(f"sqlite:///{tmp_path}/store.db")
+    good = [r for r, rules in HAND_MADE.values() if not rules]
+    bad = [HAND_MADE["HM-PROC"][0], HAND_MADE["HM-FEE"][0]]
+    stage(store, units=UNITS, procedures=PROCEDURES, dossiers=good * 0 + good + bad, ratings=[])
+    n = len(good) + len(bad)
+    with pytest.raises(BlockingFailuresExceeded) as err:
+        validate_partition(store, agency=AGENCY, window=WINDOW, data_dir=tmp_path, run_id="r", threshold=0.01,
+                           write_docs=False)
+    msg = str(err.value)
+    assert f"2 trong {n} hồ sơ" in msg and "parreport quarantine list" in msg and "--quarter 1" in msg
+    assert err.value.quarantined == 2 and err.value.total == n
+    assert len(quarantined(store)) == 2  # the steward can list them
+    store.dispose()
+
+
+def test_pipeline_validate_uses_the_configured_threshold(tmp_path, monkeypatch):
+    settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db", blocking_threshold=0.5)
+    store = st.Store(settings.store_url)
+    stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[HAND_MADE["HM-OK-FULL"][0], HAND_MADE["HM-PROC"][0]],
+          ratings=[], run_id="scheduled__2025-03-15")
+    store.dispose()
+    summary = pipeline.validate(settings, pipeline.Period(AGENCY, WINDOW))  # 1/2 = 50 % is not more than 50 %
+    assert summary["quarantined"] == 1
+    assert summary["data_docs"].endswith("data_docs/000.00.20.H57/2025Q1_20241215_20250314/scheduled__2025-03-15/index.html")
+
+
+def test_more_than_two_hundred_failures_of_a_pair_expectation_are_all_found():
+    """GX 1.x caps the rows of a COMPLETE result of column-pair expectations at 200; the runner
+    re-validates halves of the table until every failing record is identified."""
+    from parreport.quality.frames import records_frame
+    from parreport.quality.gx_runner import run_suites
+
+    good = HAND_MADE["HM-OK-FULL"][0]
+    bad = HAND_MADE["HM-K-BEFORE-T"][0]
+    records = [dict(good if i % 3 else bad, MaHoSo=f"HS{i}") for i in range(900)]  # 300 bad
+    suite = build_suites()["ho_so"]
+    suite = dict(suite, expectations=[e for e in suite["expectations"] if e["meta"]["quy_tac"] == "K_before_T"])
+    out = run_suites({"ho_so": records_frame("ho_so", list(enumerate(records)))}, {}, run_name="cap",
+                     suites={"ho_so": suite})
+    (e,) = out["ho_so"].expectations
+    assert e.failing_seqs == list(range(0, 900, 3)) and e.unexpected_count == 300
