@@ -9,6 +9,9 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
+from parreport.alerts import dag_deadline, notify_failure
+from parreport.calendar_timetable import ReportingWindowTimetable
+from parreport.receipts import WaitForReceiptOperator
 
 DATASETS = ("units", "procedures", "dossiers", "ratings", "bieu06")
 DATASET_DOCS = {
@@ -41,13 +44,16 @@ Kết nối: `dvc_portal`, `snv_report_api`, `report_signing_key`.
 @dag(
     dag_id="quarterly_par_report",
     description="Báo cáo kết quả giải quyết TTHC hằng quý gửi Sở Nội vụ",
-    schedule=None,
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    schedule=ReportingWindowTimetable.from_settings(),
+    # The first window's S: 15/12/2023 opens Q1 2024.
+    start_date=pendulum.datetime(2023, 12, 15, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
     doc_md=DOC,
     tags=["cchc", "bao-cao-quy"],
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True,
+                  "on_failure_callback": notify_failure},
+    deadline=dag_deadline(),
     params={
         "year": Param(None, type=["null", "integer"], minimum=2000, maximum=2100,
                       title="Năm", description="Năm của quý báo cáo; bỏ trống = quý đã kết thúc gần nhất"),
@@ -78,7 +84,10 @@ def quarterly_par_report():
 
         return tasks.load(period, extracts, context["run_id"])
 
-    @task(doc_md="Kiểm tra từng hồ sơ và đánh giá theo quy tắc; cách ly bản ghi vi phạm quy tắc chặn.")
+    @task(doc_md="Áp dụng các sửa đổi của cán bộ dữ liệu, chạy các bộ kiểm tra Great Expectations trong "
+                 "expectations/ và ghi Data Docs của lần chạy; hồ sơ vi phạm quy tắc chặn được cách ly, không "
+                 "vào số liệu. Nếu số hồ sơ bị cách ly vượt ngưỡng (mặc định 1 %), lần chạy dừng trước khi gửi: "
+                 "xem `parreport quarantine list`, ghi `parreport corrections add`, rồi Clear bước này.")
     def validate_records(period: dict) -> dict:
         from parreport import tasks
 
@@ -95,6 +104,12 @@ def quarterly_par_report():
         from parreport import tasks
 
         return tasks.build_report(period, context["run_id"])
+
+    @task(doc_md="Ghi trạng thái cuối của biên nhận (DA_DUYET) vào kho và tệp bien-nhan.json.")
+    def record_receipt(period: dict, receipt: dict | None) -> dict | None:
+        from parreport import tasks
+
+        return tasks.record_receipt(period, receipt)
 
     @task(doc_md="Ký báo cáo (ES256, JWS tách payload), gửi Sở Nội vụ với Idempotency-Key, lưu biên nhận.")
     def submit_report(period: dict, **context) -> dict:
@@ -115,6 +130,13 @@ def quarterly_par_report():
     figures >> built
     sent = submit_report(period)
     built >> sent
+    follow = WaitForReceiptOperator(
+        task_id="follow_receipt", receipt_no="{{ ti.xcom_pull(task_ids='submit_report')['MaTiepNhan'] }}",
+        wait_timeout=timedelta(days=14),
+        doc_md="Theo dõi trạng thái biên nhận (DA_TIEP_NHAN → DA_DUYET hoặc TRA_LAI) mà không giữ worker; "
+               "báo cáo bị trả lại (TRA_LAI) làm lần chạy thất bại kèm lý do để người vận hành xử lý.")
+    sent >> follow
+    record_receipt(period, follow.output)
 
 
 quarterly_par_report()

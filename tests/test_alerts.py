@@ -567,3 +567,11 @@ def test_missed_deadline_through_airflow_machinery_makes_one_alert(tmp_path):
     assert payload["url"] == f"{BASE}/dags/calendar_probe/runs/scheduled__q1"
     assert payload["text"].startswith("[Báo cáo CCHC] Quá hạn nộp báo cáo Quý 1/2024, đơn vị 000.00.20.H57")
     assert "hạn là 23:59:59 ngày 20/03/2024 (giờ Việt Nam)" in payload["text"]
+
+
+def test_no_deadline_under_airflow_dags_test_only():
+    from parreport.alerts import dag_deadline
+
+    assert dag_deadline(argv=["/x/.venv/bin/airflow", "dags", "test", "quarterly_par_report"]) is None
+    assert dag_deadline(argv=["/x/.venv/bin/airflow", "dag-processor"]) is not None
+    assert dag_deadline(argv=["/x/.venv/bin/airflow", "scheduler"]) is not None

@@ -34,7 +34,7 @@ def test_operator_interface(dagbag):
     assert dag.max_active_runs == 1 and dag.doc_md
     ids = [t.task_id for t in dag.topological_sort()] if hasattr(dag, "topological_sort") else None
     order = ["resolve_period", "load_staging", "validate_records", "compute_figures", "build_report",
-             "submit_report"]
+             "submit_report", "follow_receipt", "record_receipt"]
     ids = ids or [t.task_id for t in dag.tasks]
     positions = [ids.index(t) for t in order]
     assert positions == sorted(positions)
@@ -44,6 +44,9 @@ def test_operator_interface(dagbag):
         assert t.doc_md and t.doc_md.strip(), f"{t.task_id} has no doc"
     assert dag.get_task("load_staging").upstream_task_ids == extract | {"resolve_period"}
     assert dag.get_task("submit_report").upstream_task_ids == {"build_report", "resolve_period"}
+    follow = dag.get_task("follow_receipt")
+    assert follow.upstream_task_ids == {"submit_report"} and follow.retries == 2
+    assert dag.get_task("record_receipt").upstream_task_ids == {"follow_receipt", "resolve_period"}
 
 
 def test_dag_file_is_thin():
@@ -51,7 +54,8 @@ def test_dag_file_is_thin():
         "import sys, runpy, time; t = time.perf_counter();"
         f"runpy.run_path({str(DAGS / 'quarterly_par_report.py')!r});"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('parreport', 'pandas', 'great_expectations', 'openpyxl'));"
+        "('pandas', 'numpy', 'great_expectations', 'openpyxl', 'matplotlib', 'reportlab') "
+        "or m in ('parreport.pipeline', 'parreport.figures', 'parreport.store', 'parreport.sandbox'));"
         "print(heavy); print(time.perf_counter() - t)"
     )
     env = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}

@@ -35,8 +35,10 @@ import json
 import logging
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote, urlsplit
 
@@ -505,6 +507,18 @@ def deadline_alert(settings: Any = None):
                                                            "day": settings.deadline_day}),
         name="Hạn nộp báo cáo quý cho Sở Nội vụ",
     )
+
+
+def dag_deadline(settings: Any = None, argv: list[str] | None = None):
+    """What the DAG file passes as ``deadline=``: :func:`deadline_alert`, except in a process
+    started as ``airflow dags test``. Airflow 3.3.2's ``dag.test()`` crashes at the end of a
+    successful run of a DAG with a deadline (``DagRun.update_state`` looks the alerts up by the
+    ids only the DAG processor assigns); deadlines are watched by the scheduler, which
+    ``dags test`` does not run, so nothing is lost there."""
+    argv = sys.argv if argv is None else argv
+    if [Path(a).name for a in argv[:1]] == ["airflow"] and argv[1:3] == ["dags", "test"]:
+        return None
+    return deadline_alert(settings)
 
 
 def accepted_in_time(settings: Any, agency: str, window: Window, deadline: datetime) -> bool:

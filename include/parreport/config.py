@@ -16,6 +16,9 @@ live only in the Airflow connections ``dvc_portal``, ``snv_report_api`` and
 | page_size | PARREPORT_PAGE_SIZE | 500 (1–1000, the portal's limit) |
 | http_timeout | PARREPORT_HTTP_TIMEOUT | 60 seconds |
 | max_retries | PARREPORT_MAX_RETRIES | 8 attempts per request for transient failures |
+| schedule_delay_hours | PARREPORT_SCHEDULE_DELAY_HOURS | 24: a scheduled run starts a day after its window closes |
+| alert_emails | PARREPORT_ALERT_EMAILS | (none): alert recipients, else the parreport_smtp connection's extra "to" |
+| blocking_threshold | PARREPORT_BLOCKING_THRESHOLD | 0.01: the run stops before submission when more than this share of the window's dossiers is quarantined |
 """
 from __future__ import annotations
 
@@ -47,6 +50,9 @@ class Settings:
     page_size: int = 500
     http_timeout: float = 60.0
     max_retries: int = 8
+    schedule_delay_hours: float = 24.0  # a scheduled run starts this long after its window closes
+    alert_emails: str = ""  # comma-separated; else the parreport_smtp connection's extra "to"
+    blocking_threshold: float = 0.01  # stop before submission when quarantined > this × window's dossiers
 
     @property
     def data_path(self) -> Path:
@@ -62,6 +68,9 @@ _ENV = {
     "page_size": ("PARREPORT_PAGE_SIZE", int),
     "http_timeout": ("PARREPORT_HTTP_TIMEOUT", float),
     "max_retries": ("PARREPORT_MAX_RETRIES", int),
+    "blocking_threshold": ("PARREPORT_BLOCKING_THRESHOLD", float),
+    "schedule_delay_hours": ("PARREPORT_SCHEDULE_DELAY_HOURS", float),
+    "alert_emails": ("PARREPORT_ALERT_EMAILS", str),
 }
 
 
@@ -98,6 +107,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"window_rule phải là 'nd09' hoặc 'calendar', không phải {settings.window_rule!r}")
     if not 1 <= settings.page_size <= 1000:
         raise ConfigError("page_size phải trong khoảng 1–1000")
+    if not 0 <= settings.blocking_threshold <= 1:
+        raise ConfigError("blocking_threshold phải trong khoảng 0–1 (ví dụ 0.01 = 1 %)")
     if not 1 <= settings.deadline_day <= 28:
         raise ConfigError("deadline_day phải trong khoảng 1–28")
     return settings

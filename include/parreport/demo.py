@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agency", default=settings.agency)
     p.add_argument("--dossiers-per-quarter", type=int, default=5000)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--invalid-rate", type=float, default=0.002,
+                   help="tỷ lệ hồ sơ lỗi mà sandbox cài vào (mặc định 0,2 %%: dưới ngưỡng dừng 1 %%)")
     p.add_argument("--faults", nargs="?", const=DEFAULT_FAULTS, default="",
                    help="bật lỗi giả lập (503/429 kèm Retry-After, token hết hạn); tùy chọn: chuỗi lỗi riêng")
     args = p.parse_args(argv)
@@ -83,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"• kỳ: quý {args.quarter}/{args.year}, đơn vị {args.agency}; sandbox {args.dossiers_per_quarter} hồ sơ/quý"
           + (f", lỗi giả lập: {args.faults}" if args.faults else ""))
     with run_sandbox(seed=args.seed, dossiers_per_quarter=args.dossiers_per_quarter, agency=args.agency,
-                     faults=args.faults or None, public_keys={kid: _public_pem(private_pem)},
+                     faults=args.faults or None, review_delay=3, extra_args=("--invalid-rate", str(args.invalid_rate)), public_keys={kid: _public_pem(private_pem)},
                      state_file=state_dir / "intake-state.json") as sb:
         print(f"• sandbox: cổng DVC {sb.portal_url}, Sở Nội vụ {sb.intake_url}")
         env = dict(os.environ)
         env[f"AIRFLOW_CONN_{CONN_PORTAL.upper()}"] = _conn_json(sb.portal_url, *sb.portal_client)
         env[f"AIRFLOW_CONN_{CONN_INTAKE.upper()}"] = _conn_json(sb.intake_url, *sb.intake_client[:2])
+        env.setdefault("PARREPORT_RECEIPT_POLL_SECONDS", "2")  # the sandbox reviews a report in seconds
         conf = json.dumps({"year": args.year, "quarter": args.quarter, "agency": args.agency})
         log_path = log_dir / f"run-{args.year}Q{args.quarter}-{time.strftime('%Y%m%dT%H%M%S')}.log"
         airflow = str(Path(sys.executable).with_name("airflow"))

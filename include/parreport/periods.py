@@ -87,7 +87,8 @@ def deadline_for(window: Window, day: int = 20) -> datetime:
 
 
 def window_containing(moment: datetime, rule: str = "nd09") -> Window:
-    """The window whose [S, E] contains the naive local ``moment``."""
+    """The window whose [S, E] contains the naive local ``moment`` (to the second)."""
+    moment = moment.replace(microsecond=0)
     for year in (moment.year, moment.year + 1):
         for quarter in (1, 2, 3, 4):
             w = window_for(year, quarter, rule)

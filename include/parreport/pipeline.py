@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,7 @@ from .intake import IntakeClient, idempotency_key
 from .periods import Window, last_closed_window, window_for
 from .portal import PortalClient
 from .quality.dedupe import dedupe, dedupe_procedures
-from .quality.rules import (
-    RULE_TITLES,
-    RuleContext,
-    Violation,
-    check_dossier,
-    check_dossier_warnings,
-    check_rating,
-)
+from .report.documents import build_attachments, decode_attachment, history_windows
 from .report.payload import build_core, describe_changes, figures_sha, finalize, json_safe
 from .report.signing import content_sha256, sign_body
 from .targets import targets_for_year
@@ -140,110 +132,52 @@ def _row(dataset: str, seq: int, record: Any) -> dict:
 
 
 # -- validate -----------------------------------------------------------------------------------
-def _units_below(units: list[dict], root: str) -> set[str]:
-    children: dict[str, list[str]] = {}
-    for u in units:
-        if isinstance(u, dict) and isinstance(u.get("MaDonVi"), str):
-            children.setdefault(u.get("MaDonViCha") or "", []).append(u["MaDonVi"])
-    seen, todo = {root}, [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen
-
-
 def _as_dicts(records: list) -> list[dict]:
     return [r for r in records if isinstance(r, dict)]
 
 
 def validate(settings: Settings, period: Period) -> dict:
-    """Judge every staged record by INDICATORS.md §5; quarantine what breaks a blocking rule."""
+    """Judge every staged record by INDICATORS.md §5 with the GX suites of expectations/ (after
+    applying the stewards' corrections); quarantine what breaks a blocking rule; write Data Docs
+    for the run; raise quality.validation.BlockingFailuresExceeded above the threshold."""
+    from .quality.validation import validate_partition
+
     store = open_store(settings)
-    agency, key = period.agency, period.window.key
     try:
-        units = _as_dicts(store.records(st.units, agency, key))
-        procedures = _as_dicts(store.records(st.procedures, agency, key))
-        ctx = RuleContext(procedure_codes={p["MaTTHC"] for p in procedures if isinstance(p.get("MaTTHC"), str)},
-                          agency_units=_units_below(units, agency))
-        quarantined, q_rows, by_rule, rating_rules, warnings = [], [], Counter(), Counter(), Counter()
-        dossier_rows = list(store.rows(st.dossiers, agency, key))
-        for row in dossier_rows:
-            rec = row["record"]
-            violations = (check_dossier(rec, ctx) if isinstance(rec, dict)
-                          else [Violation("bad_type", "", "bản ghi không phải đối tượng JSON")])
-            if violations:
-                quarantined.append(row["seq"])
-                by_rule.update({v.rule for v in violations})
-                q_rows.append({"kind": "dossier", "seq": row["seq"], "ref": row["ma_ho_so"],
-                               "violations": [asdict(v) for v in violations], "created_at": st.utcnow()})
-            else:
-                warnings.update(v.rule for v in check_dossier_warnings(rec))
-        rating_bad = []
-        for row in store.rows(st.ratings, agency, key):
-            rec = row["record"]
-            violations = (check_rating(rec, ctx) if isinstance(rec, dict)
-                          else [Violation("bad_type", "", "bản ghi không phải đối tượng JSON")])
-            if violations:
-                rating_bad.append(row["seq"])
-                rating_rules.update({v.rule for v in violations})
-                q_rows.append({"kind": "rating", "seq": row["seq"], "ref": row["ma_danh_gia"],
-                                       "violations": [asdict(v) for v in violations], "created_at": st.utcnow()})
-        store.replace_partition(st.quarantine, agency, key, q_rows)
-        store.set_accepted(st.dossiers, agency, key, set(quarantined))
-        store.set_accepted(st.ratings, agency, key, set(rating_bad))
+        loaded = (store.load_stats(period.agency, period.window.key).get("dossiers") or {}).get("run_id")
+        run_id = loaded or f"validate_{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+        return validate_partition(store, agency=period.agency, window=period.window, data_dir=settings.data_path,
+                                  run_id=run_id, threshold=settings.blocking_threshold)
     finally:
         store.dispose()
-    summary = {"dossiers": len(dossier_rows), "accepted": len(dossier_rows) - len(quarantined),
-               "quarantined": len(quarantined), "by_rule": dict(sorted(by_rule.items())),
-               "ratings_rejected": len(rating_bad), "rating_rules": dict(sorted(rating_rules.items())),
-               "warnings": dict(sorted(warnings.items()))}
-    log.info("kiểm tra: %d hồ sơ, %d cách ly (%s); %d đánh giá bị loại", summary["dossiers"],
-             summary["quarantined"], ", ".join(f"{RULE_TITLES.get(k, k)}: {v}" for k, v in by_rule.items()) or "không",
-             len(rating_bad))
-    return summary
 
 
 # -- figures ------------------------------------------------------------------------------------
 def _quality(store: st.Store, period: Period, bieu06: list[dict], portal_rows: list[dict]) -> dict:
+    """ChatLuongDuLieu: the last validation's checks (every rule, its severity, result and
+    count), the load checks (tong_so, duplicates) and the reconciliation with the portal."""
+    from .quality.validation import quality_results
+
     agency, key = period.agency, period.window.key
     stats = store.load_stats(agency, key)
-    q_rows = list(store.rows(st.quarantine, agency, key))
-    dossier_rules: Counter = Counter()
-    rating_rules: Counter = Counter()
-    for r in q_rows:
-        target = dossier_rules if r["kind"] == "dossier" else rating_rules
-        target.update({v["rule"] for v in r["violations"]})
-    n_dossier_q = sum(1 for r in q_rows if r["kind"] == "dossier")
-    accepted = [r for r in store.rows(st.dossiers, agency, key, st.dossiers.c.accepted.is_(True))]
-    warn = Counter(v.rule for r in accepted for v in check_dossier_warnings(r["record"]))
-    checks = []
-    for rule in RULE_TITLES:
-        if rule == "due_before_receipt":
-            continue
-        checks.append({"Ten": f"Hồ sơ: {RULE_TITLES[rule]}", "MucDo": "CHAN",
-                       "KetQua": "KHONG_DAT" if dossier_rules[rule] else "DAT", "SoLoi": dossier_rules[rule]})
-    for rule in sorted(rating_rules):
-        checks.append({"Ten": f"Đánh giá: {RULE_TITLES.get(rule, rule)}", "MucDo": "CHAN",
-                       "KetQua": "KHONG_DAT", "SoLoi": rating_rules[rule]})
-    checks.append({"Ten": f"Hồ sơ: {RULE_TITLES.get('due_before_receipt', 'Ngày hẹn trả trước ngày tiếp nhận')}",
-                   "MucDo": "CANH_BAO", "KetQua": "KHONG_DAT" if warn["due_before_receipt"] else "DAT",
-                   "SoLoi": warn["due_before_receipt"]})
+    saved = quality_results(store, agency, key)
+    checks = list(saved.get("KiemTra", []))
     for dataset, label in (("dossiers", "hồ sơ"), ("ratings", "đánh giá"), ("procedures", "thủ tục")):
         s = stats.get(dataset) or {}
         short = max(0, (s.get("tong_so") or 0) - (s.get("delivered") or 0))
         extra = max(0, (s.get("delivered") or 0) - (s.get("tong_so") or 0)) if s.get("tong_so") is not None else 0
-        checks.append({"Ten": f"Số bản ghi {label} nhận được khớp tong_so của cổng", "MucDo": "CANH_BAO",
-                       "KetQua": "KHONG_DAT" if short or extra else "DAT", "SoLoi": short + extra})
+        checks.append({"Ten": f"Số bản ghi {label} nhận được khớp tong_so của cổng "
+                              f"({s.get('delivered', 0)} / {s.get('tong_so')})",
+                       "MucDo": "CANH_BAO", "KetQua": "KHONG_DAT" if short or extra else "DAT", "SoLoi": short + extra})
     dupes = (stats.get("dossiers") or {}).get("duplicates") or 0
     checks.append({"Ten": "Hồ sơ được giao trùng MaHoSo (giữ bản NgayCapNhat mới nhất)", "MucDo": "CANH_BAO",
                    "KetQua": "KHONG_DAT" if dupes else "DAT", "SoLoi": dupes})
     diffs = reconcile_bieu06(bieu06, portal_rows)
-    checks.append({"Ten": "Đối soát Biểu 06 với số liệu của Cổng DVC", "MucDo": "CANH_BAO",
+    checks.append({"Ten": "Đối soát Biểu 06 với số liệu của Cổng DVC (số ô khác nhau)", "MucDo": "CANH_BAO",
                    "KetQua": "KHONG_DAT" if diffs else "DAT", "SoLoi": len(diffs)})
-    return {"SoBanGhi": (stats.get("dossiers") or {}).get("staged", 0), "SoBanGhiLoai": n_dossier_q,
-            "SoBanGhiDaSua": 0, "DoiSoatCongDVC": diffs, "KiemTra": checks}
+    return {"SoBanGhi": saved.get("SoBanGhi", (stats.get("dossiers") or {}).get("staged", 0)),
+            "SoBanGhiLoai": saved.get("SoBanGhiLoai", 0), "SoBanGhiDaSua": saved.get("SoBanGhiDaSua", 0),
+            "DoiSoatCongDVC": diffs, "KiemTra": checks}
 
 
 def compute(settings: Settings, period: Period, run_id: str) -> dict:
@@ -280,6 +214,23 @@ def report_dir(settings: Settings, period: Period, version: int) -> Path:
     return settings.data_path / "reports" / period.agency / period.window.key / f"v{version}"
 
 
+_REPORTED = ("Bieu06", "ChiTieu", "ChatLuongDuLieu")
+
+
+def _history(store: st.Store, agency: str, window: Window) -> list[tuple[Window, dict]]:
+    """The earlier quarters for the documents' trend: what was reported (the last accepted
+    version), or, for a quarter never accepted, the figures this installation computed."""
+    history = []
+    for earlier in history_windows(window):
+        accepted = [v for v in store.report_versions(agency, earlier.year, earlier.quarter)
+                    if v["status"] == "ACCEPTED"]
+        content = ({k: accepted[-1]["body"][k] for k in _REPORTED} if accepted
+                   else store.load_figures(agency, earlier.key))
+        if content is not None:
+            history.append((earlier, content))
+    return history
+
+
 def build_report(settings: Settings, period: Period, run_id: str) -> dict:
     """Build what the report says (the body without its version members and signature) and
     store it as the quarter's draft; the version is decided when it is submitted."""
@@ -291,7 +242,10 @@ def build_report(settings: Settings, period: Period, run_id: str) -> dict:
             raise RuntimeError("chưa có số liệu cho kỳ này: chạy lại bước tính số liệu")
         units = _as_dicts(store.records(st.units, agency, w.key))
         name = next((u.get("TenDonVi") for u in units if u.get("MaDonVi") == agency), None) or agency
-        core = build_core(agency=agency, agency_name=name, window=w, content=content)
+        unit_names = {u["MaDonVi"]: u.get("TenDonVi") for u in units if isinstance(u.get("MaDonVi"), str)}
+        attachments = build_attachments(content, agency=agency, agency_name=name, window=w,
+                                        history=_history(store, agency, w), unit_names=unit_names)
+        core = build_core(agency=agency, agency_name=name, window=w, content=content, attachments=attachments)
         sha = figures_sha(core)
         store.save_draft(agency, w.key, core, sha, run_id)
         accepted = [v for v in store.report_versions(agency, w.year, w.quarter) if v["status"] == "ACCEPTED"]
@@ -382,6 +336,8 @@ def _accept(store: st.Store, settings: Settings, period: Period, row: dict, rece
     folder = report_dir(settings, period, row["version"])
     _write_json(folder / "bao-cao.json", row["body"])
     _write_json(folder / "bien-nhan.json", receipt)
+    for attachment in row["body"].get("TepDinhKem") or []:
+        (folder / Path(attachment["TenTep"]).name).write_bytes(decode_attachment(attachment))
     return _receipt_summary(receipt, folder, sent=sent)
 
 
@@ -389,3 +345,19 @@ def _receipt_summary(receipt: dict, folder: Path, sent: bool) -> dict:
     return {"sent": sent, "MaTiepNhan": receipt.get("MaTiepNhan"), "TrangThai": receipt.get("TrangThai"),
             "PhienBan": receipt.get("PhienBan"), "report_path": str(folder / "bao-cao.json"),
             "receipt_path": str(folder / "bien-nhan.json")}
+
+
+def record_receipt(settings: Settings, period: Period, receipt: dict | None) -> dict | None:
+    """Store the receipt's final state (DA_DUYET) that the follow-up brought back."""
+    if not receipt or not receipt.get("PhienBan"):
+        return None
+    store = open_store(settings)
+    w = period.window
+    try:
+        store.upsert_report(period.agency, w.year, w.quarter, int(receipt["PhienBan"]), receipt=receipt)
+    finally:
+        store.dispose()
+    folder = report_dir(settings, period, int(receipt["PhienBan"]))
+    _write_json(folder / "bien-nhan.json", receipt)
+    log.info("biên nhận %s: %s", receipt.get("MaTiepNhan"), receipt.get("TrangThai"))
+    return _receipt_summary(receipt, folder, sent=False)

@@ -9,13 +9,16 @@ from . import connections, pipeline
 from .config import load_settings
 from .extract import IncompleteExtract
 from .http import ApiError
+from .quality.gx_runner import GXRunError
+from .quality.validation import BlockingFailuresExceeded
 
 log = logging.getLogger(__name__)
 
 
 def _no_retry(fn):
-    """A 4xx from either API, a broken identity or a version conflict will not mend by itself:
-    fail without retrying, with the reason in Vietnamese."""
+    """A 4xx from either API, a broken identity, a version conflict, blocking failures above the
+    threshold or a broken suite will not mend by itself: fail without retrying, with the reason
+    in Vietnamese (the steward's corrections, then a Clear of the task, mend the last two)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -27,7 +30,8 @@ def _no_retry(fn):
             if 400 <= exc.status < 500 and exc.status != 429:
                 raise AirflowFailException(str(exc)) from exc
             raise
-        except (pipeline.IdentityError, pipeline.SubmissionConflict, ValueError) as exc:
+        except (pipeline.IdentityError, pipeline.SubmissionConflict, BlockingFailuresExceeded, GXRunError,
+                ValueError) as exc:
             raise AirflowFailException(str(exc)) from exc
 
     return wrapper
@@ -38,7 +42,7 @@ def resolve_period(params: dict, run_type: str | None, data_interval_end) -> dic
     settings = load_settings()
     period = pipeline.resolve_period(
         settings, year=params.get("year"), quarter=params.get("quarter"), agency=params.get("agency"),
-        interval_end=data_interval_end if run_type == "scheduled" else None)
+        interval_end=data_interval_end if run_type in ("scheduled", "backfill") else None)
     log.info("kỳ báo cáo: %s, đơn vị %s", period.window.label, period.agency)
     return period.as_dict()
 
@@ -79,3 +83,8 @@ def submit(period: dict, run_id: str) -> dict:
                              pipeline.Period.from_dict(period), run_id)
     log.info("báo cáo: %s; biên nhận: %s (%s)", result["report_path"], result["receipt_path"], result["MaTiepNhan"])
     return result
+
+
+@_no_retry
+def record_receipt(period: dict, receipt: dict | None) -> dict | None:
+    return pipeline.record_receipt(load_settings(), pipeline.Period.from_dict(period), receipt)
