@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, TaskGroup, dag, task
+from airflow.sdk import Param, TaskGroup, dag, task, task_group
 from parreport.alerts import dag_deadline, notify_failure
 from parreport.calendar_timetable import ReportingWindowTimetable
 from parreport.receipts import WaitForReceiptOperator
@@ -29,8 +29,11 @@ DOC = """
 Mỗi lần chạy lập báo cáo của **một đơn vị** cho **một quý** (kỳ số liệu theo Nghị định 09/2019/NĐ-CP:
 từ ngày 15 tháng trước quý đến ngày 14 tháng cuối quý, giờ Việt Nam).
 
-Tham số khi chạy tay: `year`, `quarter`, `agency` (mã đơn vị; bỏ trống = đơn vị đã cấu hình).
-Kết nối: `dvc_portal`, `snv_report_api`, `report_signing_key`.
+Tham số khi chạy tay: `year`, `quarter`, `agency` (mã đơn vị; bỏ trống = các đơn vị đã cấu hình).
+Kết nối: `dvc_portal`, `snv_report_api`, `report_signing_key` (mỗi đơn vị có thể có kết nối riêng
+`snv_report_api__<mã>` và `report_signing_key__<mã>`).
+
+Mỗi đơn vị là một nhánh **report** (ánh xạ động): cả tỉnh chạy song song trên các worker.
 
 1. **extract** — lấy dữ liệu thô từ Cổng DVC (bỏ dữ liệu cá nhân trước khi ghi, giữ các trang thô của lần chạy).
 2. **stage** — nạp vào kho dữ liệu, khử trùng MaHoSo, thay thế phân vùng đơn vị × kỳ.
@@ -64,12 +67,19 @@ Kết nối: `dvc_portal`, `snv_report_api`, `report_signing_key`.
     },
 )
 def quarterly_par_report():
-    @task(doc_md="Xác định kỳ báo cáo (năm, quý, từ ngày – đến ngày) và đơn vị báo cáo.")
-    def resolve_period(**context) -> dict:
+    @task(doc_md="Các đơn vị báo cáo của lần chạy: tham số `agency`, hoặc mọi đơn vị trong cấu hình "
+                 "(`PARREPORT_AGENCIES`); mỗi đơn vị là một nhánh `report` chạy song song.")
+    def list_agencies(**context) -> list[str]:
+        from parreport import tasks
+
+        return tasks.list_agencies(context["params"])
+
+    @task(doc_md="Xác định kỳ báo cáo (năm, quý, từ ngày – đến ngày) của đơn vị.")
+    def resolve_period(agency: str, **context) -> dict:
         from parreport import tasks
 
         dag_run = context.get("dag_run")
-        return tasks.resolve_period(context["params"], getattr(dag_run, "run_type", None),
+        return tasks.resolve_period({**context["params"], "agency": agency}, getattr(dag_run, "run_type", None),
                                     context.get("data_interval_end"))
 
     @task
@@ -117,26 +127,24 @@ def quarterly_par_report():
 
         return tasks.submit(period, context["run_id"])
 
-    period = resolve_period()
+    @task_group(group_id="report", tooltip="Báo cáo quý của một đơn vị, từ Cổng DVC đến biên nhận")
+    def report(agency: str):
+        period = resolve_period(agency)
+        with TaskGroup(group_id="extract", tooltip="Lấy dữ liệu từ Cổng DVC"):
+            extracts = {ds: extract.override(task_id=ds, doc_md=DATASET_DOCS[ds])(period, ds) for ds in DATASETS}
+        staged = load_staging(period, extracts)
+        checked = validate_records(period)
+        figures = compute_figures(period)
+        built = build_report(period)
+        sent = submit_report(period)
+        staged >> checked >> figures >> built >> sent
+        follow = WaitForReceiptOperator(
+            task_id="follow_receipt", receipt_no=sent, wait_timeout=timedelta(days=14),
+            doc_md="Theo dõi trạng thái biên nhận (DA_TIEP_NHAN → DA_DUYET hoặc TRA_LAI) mà không giữ worker; "
+                   "báo cáo bị trả lại (TRA_LAI) làm lần chạy thất bại kèm lý do để người vận hành xử lý.")
+        record_receipt(period, follow.output)
 
-    with TaskGroup(group_id="extract", tooltip="Lấy dữ liệu từ Cổng DVC"):
-        extracts = {ds: extract.override(task_id=ds, doc_md=DATASET_DOCS[ds])(period, ds) for ds in DATASETS}
-    staged = load_staging(period, extracts)
-    checked = validate_records(period)
-    staged >> checked
-    figures = compute_figures(period)
-    checked >> figures
-    built = build_report(period)
-    figures >> built
-    sent = submit_report(period)
-    built >> sent
-    follow = WaitForReceiptOperator(
-        task_id="follow_receipt", receipt_no="{{ ti.xcom_pull(task_ids='submit_report')['MaTiepNhan'] }}",
-        wait_timeout=timedelta(days=14),
-        doc_md="Theo dõi trạng thái biên nhận (DA_TIEP_NHAN → DA_DUYET hoặc TRA_LAI) mà không giữ worker; "
-               "báo cáo bị trả lại (TRA_LAI) làm lần chạy thất bại kèm lý do để người vận hành xử lý.")
-    sent >> follow
-    record_receipt(period, follow.output)
+    report.expand(agency=list_agencies())
 
 
 quarterly_par_report()

@@ -32,21 +32,23 @@ def test_operator_interface(dagbag):
     assert set(dag.params.keys()) == {"year", "quarter", "agency"}
     assert dag.params["year"] is None and dag.params["agency"] is None
     assert dag.max_active_runs == 1 and dag.doc_md
-    ids = [t.task_id for t in dag.topological_sort()] if hasattr(dag, "topological_sort") else None
-    order = ["resolve_period", "load_staging", "validate_records", "compute_figures", "build_report",
-             "submit_report", "follow_receipt", "record_receipt"]
-    ids = ids or [t.task_id for t in dag.tasks]
-    positions = [ids.index(t) for t in order]
-    assert positions == sorted(positions)
-    extract = {t.task_id for t in dag.tasks if t.task_id.startswith("extract.")}
-    assert extract == {f"extract.{d}" for d in ("units", "procedures", "dossiers", "ratings", "bieu06")}
+    ids = [t.task_id for t in dag.tasks]
+    chain = ["report.resolve_period", "report.load_staging", "report.validate_records", "report.compute_figures",
+             "report.build_report", "report.submit_report", "report.follow_receipt", "report.record_receipt"]
+    for upstream, downstream in zip(chain, chain[1:]):
+        assert upstream in dag.get_task(downstream).get_flat_relative_ids(upstream=True), (upstream, downstream)
+    extract = {t for t in ids if t.startswith("report.extract.")}
+    assert extract == {f"report.extract.{d}" for d in ("units", "procedures", "dossiers", "ratings", "bieu06")}
+    assert dag.get_task("report.load_staging").upstream_task_ids == extract | {"report.resolve_period"}
+    assert dag.get_task("report.resolve_period").upstream_task_ids == {"list_agencies"}
+    # one branch per agency: every task of the report group is mapped over list_agencies
+    group = dag.task_group_dict["report"]
+    assert group.__class__.__name__ == "MappedTaskGroup"
+    assert dag.get_task("report.follow_receipt").retries == 2
     for t in dag.tasks:
         assert t.doc_md and t.doc_md.strip(), f"{t.task_id} has no doc"
-    assert dag.get_task("load_staging").upstream_task_ids == extract | {"resolve_period"}
-    assert dag.get_task("submit_report").upstream_task_ids == {"build_report", "resolve_period"}
-    follow = dag.get_task("follow_receipt")
-    assert follow.upstream_task_ids == {"submit_report"} and follow.retries == 2
-    assert dag.get_task("record_receipt").upstream_task_ids == {"follow_receipt", "resolve_period"}
+    assert dag.timetable.__class__.__name__ == "ReportingWindowTimetable"
+    assert "15" in dag.timetable.description
 
 
 def test_dag_file_is_thin():

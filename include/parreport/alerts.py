@@ -170,7 +170,13 @@ def _window_from_context(context: Mapping[str, Any], rule: str) -> tuple[Window 
     ti = context.get("ti") or context.get("task_instance")
     # 1. what resolve_period returned (XCom), when it ran
     try:
-        period = ti.xcom_pull(task_ids="resolve_period") if ti is not None else None
+        period = None
+        if ti is not None:
+            group = str(getattr(ti, "task_id", "")).split(".")[0]
+            map_index = getattr(ti, "map_index", -1)
+            if group == "report" and isinstance(map_index, int) and map_index >= 0:
+                period = ti.xcom_pull(task_ids="report.resolve_period", map_indexes=map_index)
+            period = period or ti.xcom_pull(task_ids="resolve_period")
     except Exception:
         period = None
     if isinstance(period, Mapping) and period.get("year") and period.get("quarter"):
@@ -578,9 +584,13 @@ async def on_deadline_missed(context: Mapping[str, Any] | None = None, rule: str
                             data_interval_end=_as_datetime(dag_run.get("data_interval_end")),
                             run_after=_as_datetime(dag_run.get("run_after")))
         try:
-            if await asyncio.to_thread(accepted_in_time, settings, alert.agency, window, deadline):
+            conf_agency = (dag_run.get("conf") or {}).get("agency")
+            agencies = [alert.agency] if conf_agency else list(getattr(settings, "agencies", ()) or [alert.agency])
+            late = [a for a in agencies
+                    if not await asyncio.to_thread(accepted_in_time, settings, a, window, deadline)]
+            if not late:
                 log.info("báo cáo %s của %s đã được tiếp nhận trước hạn: không cảnh báo", alert.quarter,
-                         alert.agency)
+                         ", ".join(agencies))
                 return "accepted"
         except Exception as exc:
             log.warning("không kiểm tra được kho báo cáo (%s): vẫn gửi cảnh báo", type(exc).__name__)

@@ -8,6 +8,7 @@ live only in the Airflow connections ``dvc_portal``, ``snv_report_api`` and
 | key | env | default |
 |---|---|---|
 | agency | PARREPORT_AGENCY | 000.00.20.H57 (Sở LĐ-TB&XH tỉnh Thừa Thiên Huế) |
+| agencies | PARREPORT_AGENCIES | (agency): comma-separated MaDonVi; a run without `agency` maps over all of them |
 | window_rule | PARREPORT_WINDOW_RULE | nd09 (15th of the month before → 14th of the last month); or calendar |
 | deadline_day | PARREPORT_DEADLINE_DAY | 20 (23:59:59 on the 20th of the quarter's last month) |
 | data_dir | PARREPORT_DATA_DIR | $AIRFLOW_HOME/parreport |
@@ -42,6 +43,7 @@ def airflow_home() -> Path:
 @dataclass(frozen=True)
 class Settings:
     agency: str = DEFAULT_AGENCY
+    agencies: tuple[str, ...] = ()  # province-wide: every agency a run without `agency` reports (default: agency)
     window_rule: str = "nd09"
     deadline_day: int = 20
     data_dir: str = ""
@@ -61,6 +63,7 @@ class Settings:
 
 _ENV = {
     "agency": ("PARREPORT_AGENCY", str),
+    "agencies": ("PARREPORT_AGENCIES", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
     "window_rule": ("PARREPORT_WINDOW_RULE", str),
     "deadline_day": ("PARREPORT_DEADLINE_DAY", int),
     "data_dir": ("PARREPORT_DATA_DIR", str),
@@ -102,7 +105,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     data_dir = settings.data_dir or str(Path(env.get("AIRFLOW_HOME") or airflow_home()) / "parreport")
     store_url = settings.store_url or f"sqlite:///{Path(data_dir).resolve()}/store.db"
-    settings = replace(settings, data_dir=data_dir, store_url=store_url)
+    settings = replace(settings, data_dir=data_dir, store_url=store_url,
+                       agencies=tuple(settings.agencies) or (settings.agency,))
     if settings.window_rule not in ("nd09", "calendar"):
         raise ConfigError(f"window_rule phải là 'nd09' hoặc 'calendar', không phải {settings.window_rule!r}")
     if not 1 <= settings.page_size <= 1000:

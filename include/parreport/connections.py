@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from .config import CONN_INTAKE, CONN_PORTAL, CONN_SIGNING_KEY
 from .http import Endpoint
@@ -14,17 +15,37 @@ def _get(conn_id: str):
     return Connection.get(conn_id)
 
 
+def agency_conn_id(base: str, agency: str | None) -> str:
+    """``<base>__<agency as a slug>``, e.g. ``snv_report_api__000_00_20_h57``: the intake login and
+    the signing key belong to one agency, so a province-wide deployment gives each agency its
+    own; an agency without one uses ``<base>``."""
+    slug = re.sub(r"[^a-z0-9]+", "_", (agency or "").lower()).strip("_")
+    return f"{base}__{slug}"
+
+
+def resolve_conn_id(base: str, agency: str | None) -> str:
+    """The agency's own connection id when it exists, else ``base``."""
+    if agency:
+        candidate = agency_conn_id(base, agency)
+        try:
+            _get(candidate)
+            return candidate
+        except Exception:  # not found: Airflow raises its own not-found error types
+            pass
+    return base
+
+
 def portal_endpoint() -> Endpoint:
     return Endpoint.from_connection(_get(CONN_PORTAL))
 
 
-def intake_endpoint() -> Endpoint:
-    return Endpoint.from_connection(_get(CONN_INTAKE))
+def intake_endpoint(agency: str | None = None) -> Endpoint:
+    return Endpoint.from_connection(_get(resolve_conn_id(CONN_INTAKE, agency)))
 
 
-def signing_key() -> tuple[str, str]:
+def signing_key(agency: str | None = None) -> tuple[str, str]:
     """(private key PEM, kid) from ``report_signing_key``: password holds the PEM, extra {"kid": …}."""
-    conn = _get(CONN_SIGNING_KEY)
+    conn = _get(resolve_conn_id(CONN_SIGNING_KEY, agency))
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
     kid = extra.get("kid")
     if not conn.password or "PRIVATE KEY" not in conn.password:

@@ -242,14 +242,19 @@ class WaitForReceiptOperator(BaseOperator):
     def execute(self, context):
         from airflow.sdk.exceptions import AirflowSkipException
 
-        receipt_no = (str(self.receipt_no or "")).strip()
+        conn_id = self.conn_id
+        receipt_no = self.receipt_no
+        if isinstance(receipt_no, Mapping):  # submit_report's result: the receipt and the agency's intake
+            conn_id = receipt_no.get("intake_conn_id") or conn_id
+            receipt_no = receipt_no.get("MaTiepNhan")
+        receipt_no = (str(receipt_no or "")).strip()
         if not receipt_no or receipt_no == "None":
             raise AirflowSkipException("không có biên nhận để theo dõi")
         poll = resolve_poll_interval(self.poll_interval)
         deadline = time.time() + self.wait_timeout.total_seconds()
         self.log.info("theo dõi biên nhận %s mỗi %.0f giây, tối đa đến %s", receipt_no, poll,
                       time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(deadline)))
-        self.defer(trigger=ReceiptStateTrigger(receipt_no=receipt_no, conn_id=self.conn_id,
+        self.defer(trigger=ReceiptStateTrigger(receipt_no=receipt_no, conn_id=conn_id,
                                                poll_interval=poll, deadline=deadline),
                    method_name="execute_complete",
                    timeout=self.wait_timeout + timedelta(seconds=max(poll, 60) * 2))

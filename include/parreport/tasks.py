@@ -6,7 +6,7 @@ import functools
 import logging
 
 from . import connections, pipeline
-from .config import load_settings
+from .config import CONN_INTAKE, load_settings
 from .extract import IncompleteExtract
 from .http import ApiError
 from .quality.gx_runner import GXRunError
@@ -35,6 +35,15 @@ def _no_retry(fn):
             raise AirflowFailException(str(exc)) from exc
 
     return wrapper
+
+
+@_no_retry
+def list_agencies(params: dict) -> list[str]:
+    """The agencies this run reports: the ``agency`` param, else every configured agency."""
+    agency = (params.get("agency") or "").strip()
+    agencies = [agency] if agency else list(load_settings().agencies)
+    log.info("đơn vị báo cáo của lần chạy: %s", ", ".join(agencies))
+    return agencies
 
 
 @_no_retry
@@ -78,9 +87,11 @@ def build_report(period: dict, run_id: str) -> dict:
 
 @_no_retry
 def submit(period: dict, run_id: str) -> dict:
-    pem, kid = connections.signing_key()
-    result = pipeline.submit(load_settings(), connections.intake_endpoint(), pem, kid,
+    agency = period["agency"]
+    pem, kid = connections.signing_key(agency)
+    result = pipeline.submit(load_settings(), connections.intake_endpoint(agency), pem, kid,
                              pipeline.Period.from_dict(period), run_id)
+    result["intake_conn_id"] = connections.resolve_conn_id(CONN_INTAKE, agency)
     log.info("báo cáo: %s; biên nhận: %s (%s)", result["report_path"], result["receipt_path"], result["MaTiepNhan"])
     return result
 
