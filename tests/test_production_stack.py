@@ -126,7 +126,8 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
             assert receipt["MaTiepNhan"] == receipt_no
 
             # the operator's view through the same API server: links from a task, the pages
-            links = tis.get_extra_links(DAG_ID, run_id, "submit_report").extra_links
+            # one mapped branch per agency: the run reports one agency, map index 0
+            links = tis.get_extra_links(DAG_ID, run_id, "report.submit_report", map_index=0).extra_links
             key = window_for(YEAR, QUARTER).key
             assert links["Tóm tắt lần chạy"] == f"/parreport/tom-tat/{AGENCY}/{key}?run_id={_q(run_id)}"
             assert links["Biên nhận"] == f"/parreport/bien-nhan/{AGENCY}/{key}"
@@ -158,17 +159,18 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
                                                     wait_for=("Tóm tắt báo cáo CCHC", receipt_no), full_page=True)
                 seen["grid"] = chrome.screenshot(f"{stack.api_url}/dags/{DAG_ID}/runs/{_q(run_id)}",
                                                  ARTIFACTS / "grid.png", cookies=cookie,
-                                                 wait_for=("submit_report", "resolve_period"), settle=3)
+                                                 wait_for=("list_agencies", "report"), settle=3)
                 seen["tab"] = chrome.screenshot(f"{stack.api_url}/dags/{DAG_ID}/runs/{_q(run_id)}/plugin/parreport-run",
                                                 ARTIFACTS / "run-tab.png", cookies=cookie, wait_for=("Tóm tắt báo cáo",),
                                                 settle=4)
-                seen["task"] = chrome.screenshot(f"{stack.api_url}/dags/{DAG_ID}/runs/{_q(run_id)}/tasks/submit_report/details",
+                seen["task"] = chrome.screenshot(f"{stack.api_url}/dags/{DAG_ID}/runs/{_q(run_id)}/tasks/"
+                                                 "report.submit_report/mapped/0/details",
                                                  ARTIFACTS / "task-links.png", cookies=cookie,
                                                  wait_for=("Data Docs", "Biên nhận"), settle=3)
             timings["screenshots"] = time.monotonic() - t1
             (ARTIFACTS / "page-texts.json").write_text(json.dumps(seen, ensure_ascii=False, indent=2))
             assert receipt_no in seen["summary"]
-            assert "submit_report" in seen["grid"]
+            assert "list_agencies" in seen["grid"] and "report" in seen["grid"]
             assert "Tóm tắt báo cáo" in seen["tab"]  # the run page's tab (the iframe's text is its own)
             for name in ("Data Docs", "Báo cáo & tệp đính kèm", "Biên nhận", "Tóm tắt lần chạy"):
                 assert name in seen["task"], name
