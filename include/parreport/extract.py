@@ -65,9 +65,12 @@ def _pages_for(client: PortalClient, dataset: str, agency: str, window: Window) 
     raise ValueError(f"unknown dataset {dataset!r}")
 
 
-def _write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj, indent: int | None = None) -> None:
+    """Write ``obj`` as UTF-8 JSON atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
@@ -86,7 +89,7 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
         result.delivered += len(records)
         if page.number == 1:
             result.tong_so = page.tong_so
-        _write_json(target / f"page-{page.number:05d}.json", {
+        write_json(target / f"page-{page.number:05d}.json", {
             "endpoint": page.endpoint, "params": page.params, "page": page.number,
             "tong_so": page.tong_so, "count": len(records), "data": records,
         })
@@ -100,7 +103,7 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
             result.warnings.append(
                 f"{dataset}: nhận {result.delivered} bản ghi, nhiều hơn tong_so={result.tong_so} "
                 "(bản ghi thay đổi trong lúc phân trang được giao lại; sẽ khử trùng theo MaHoSo)")
-    _write_json(target / "_summary.json", result.as_dict())
+    write_json(target / "_summary.json", result.as_dict())
     log.info("%s: %d bản ghi, %d trang, tong_so=%s; bỏ các trường dữ liệu cá nhân/không có trong hợp đồng: %s",
              dataset, result.delivered, result.pages, result.tong_so, ", ".join(result.dropped_fields) or "không có")
     return result

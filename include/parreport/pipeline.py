@@ -6,7 +6,6 @@ can be retried or cleared alone and gives the same result.
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,7 +14,7 @@ from typing import Any
 
 from . import store as st
 from .config import Settings
-from .extract import DATASETS, ExtractResult, extract_dataset, raw_root, read_records
+from .extract import DATASETS, ExtractResult, extract_dataset, raw_root, read_records, write_json
 from .figures import check_identities, compute_bieu06, compute_indicators, reconcile_bieu06
 from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key
@@ -260,10 +259,7 @@ def build_report(settings: Settings, period: Period, run_id: str) -> dict:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    write_json(path, obj, indent=2)
 
 
 def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, period: Period, run_id: str) -> dict:

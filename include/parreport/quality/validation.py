@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import store as st
+from ..extract import run_slug as extract_run_slug
 from ..periods import Window
 from .corrections import apply_corrections
 from .frames import records_frame
@@ -61,8 +62,8 @@ class BlockingFailuresExceeded(RuntimeError):
 
 
 def run_slug(run_id: str) -> str:
-    """Same file-system-safe form of an Airflow run id as extract.run_slug."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id or "").strip("_") or "run"
+    """The file-system-safe form of an Airflow run id, as the raw extracts use it."""
+    return extract_run_slug(run_id or "")
 
 
 def data_docs_dir(data_dir: Path | str, agency: str, window_key: str, run_id: str) -> Path:
