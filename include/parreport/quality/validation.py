@@ -23,7 +23,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import re
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
