@@ -7,7 +7,6 @@ import logging
 
 from . import connections, pipeline
 from .config import CONN_INTAKE, load_settings
-from .extract import IncompleteExtract
 from .http import ApiError
 from .quality.gx_runner import GXRunError
 from .quality.validation import BlockingFailuresExceeded
@@ -58,11 +57,10 @@ def resolve_period(params: dict, run_type: str | None, data_interval_end) -> dic
 
 @_no_retry
 def extract(period: dict, dataset: str, run_id: str) -> dict:
-    try:
-        return pipeline.extract(load_settings(), connections.portal_endpoint(), pipeline.Period.from_dict(period),
-                                run_id, dataset)
-    except IncompleteExtract:
-        raise  # may be a listing that changed while paged: a retry re-reads it
+    # An IncompleteExtract (fewer records than tong_so) is retried: the listing may have changed
+    # while it was paged, and a retry reads it again.
+    return pipeline.extract(load_settings(), connections.portal_endpoint(), pipeline.Period.from_dict(period),
+                            run_id, dataset)
 
 
 @_no_retry
