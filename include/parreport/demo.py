@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 def _summarise(settings, args, rc: int, elapsed: float, log_path: Path) -> int:
     from . import store as st
     from .periods import window_for
+    from .pipeline import Period, report_dir
 
     window = window_for(args.year, args.quarter, settings.window_rule)
     store = st.Store(settings.store_url)
@@ -128,7 +129,7 @@ def _summarise(settings, args, rc: int, elapsed: float, log_path: Path) -> int:
               f"{len(q.get('DoiSoatCongDVC') or [])} ô Biểu 06 lệch với Cổng DVC")
     if accepted:
         last = accepted[-1]
-        folder = settings.data_path / "reports" / args.agency / window.key / f"v{last['version']}"
+        folder = report_dir(settings, Period(args.agency, window), last["version"])
         print(f"• báo cáo (phiên bản {last['version']}): {folder / 'bao-cao.json'}")
         print(f"• biên nhận {last['receipt'].get('MaTiepNhan')} ({last['receipt'].get('TrangThai')}): "
               f"{folder / 'bien-nhan.json'}")

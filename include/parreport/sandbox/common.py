@@ -179,3 +179,13 @@ class TokenIssuer:
                           challenge)
         token.calls += 1
         return token.client_id
+
+
+def install_token_route(app: FastAPI, tokens: TokenIssuer) -> None:
+    """POST /oauth/token: the client-credentials grant both contracts specify, the same way."""
+
+    @app.post("/oauth/token")
+    async def oauth_token(request: Request):
+        form = await request.form() if request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded") else {}
+        return JSONResponse(tokens.issue_from_form(form), headers={"Cache-Control": "no-store"})

@@ -46,7 +46,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from ..report.signing import SignatureInvalid, content_sha256, verify_body
 from ..timeutil import VN_TZ
-from .common import FaultInjector, FaultSettings, Problem, TokenIssuer, install_problem_handlers
+from .common import (
+    FaultInjector,
+    FaultSettings,
+    Problem,
+    TokenIssuer,
+    install_problem_handlers,
+    install_token_route,
+)
 
 CONTRACTS = Path(__file__).with_name("contracts")
 MAX_BODY = 20 * 1024 * 1024
@@ -236,11 +243,7 @@ def create_intake_app(settings: IntakeSettings) -> FastAPI:
     def replay(receipt: dict) -> JSONResponse:
         return JSONResponse(receipt, status_code=200, headers={"Idempotent-Replayed": "true"})
 
-    @app.post("/oauth/token")
-    async def oauth_token(request: Request):
-        form = await request.form() if request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded") else {}
-        return JSONResponse(tokens.issue_from_form(form), headers={"Cache-Control": "no-store"})
+    install_token_route(app, tokens)
 
     @app.post("/api/v1/bao-cao")
     async def submit(request: Request):

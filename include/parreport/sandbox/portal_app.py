@@ -38,7 +38,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..timeutil import BadTimestamp, parse_ts
-from .common import FaultInjector, FaultSettings, Problem, TokenIssuer, install_problem_handlers
+from .common import (
+    FaultInjector,
+    FaultSettings,
+    Problem,
+    TokenIssuer,
+    install_problem_handlers,
+    install_token_route,
+)
 from .generator import Dataset
 
 _TS = re.compile(r"^[0-9]{14}$")
@@ -173,11 +180,7 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
             body["tong_so"] = int(len(items))
         return JSONResponse(body)
 
-    @app.post("/oauth/token")
-    async def oauth_token(request: Request):
-        form = await request.form() if request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded") else {}
-        return JSONResponse(tokens.issue_from_form(form), headers={"Cache-Control": "no-store"})
+    install_token_route(app, tokens)
 
     @app.get("/api/v1/don-vi")
     async def don_vi(request: Request):
