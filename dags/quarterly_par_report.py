@@ -11,17 +11,8 @@ import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task, task_group
 from parreport.alerts import dag_deadline, notify_failure
 from parreport.calendar_timetable import ReportingWindowTimetable
+from parreport.kinds import KINDS
 from parreport.receipts import WaitForReceiptOperator
-
-DATASETS = ("units", "procedures", "dossiers", "ratings", "bieu06")
-DATASET_DOCS = {
-    "units": "Lấy danh sách đơn vị (đơn vị báo cáo và các đơn vị trực thuộc) từ Cổng DVC.",
-    "procedures": "Lấy danh mục thủ tục hành chính của đơn vị, theo từng trang đến hết.",
-    "dossiers": "Lấy hồ sơ hoạt động trong kỳ, theo từng trang đến hết; bỏ dữ liệu cá nhân trước khi ghi; "
-                "đối chiếu số bản ghi với tong_so.",
-    "ratings": "Lấy các đánh giá mức độ hài lòng trong kỳ; bỏ góp ý tự do (có thể chứa dữ liệu cá nhân).",
-    "bieu06": "Lấy Biểu 06 do Cổng DVC tự tính, chỉ để đối soát.",
-}
 
 DOC = """
 ### Báo cáo CCHC quý: Cổng DVC → kiểm tra → số liệu → gửi Sở Nội vụ
@@ -131,7 +122,7 @@ def quarterly_par_report():
     def report(agency: str):
         period = resolve_period(agency)
         with TaskGroup(group_id="extract", tooltip="Lấy dữ liệu từ Cổng DVC"):
-            extracts = {ds: extract.override(task_id=ds, doc_md=DATASET_DOCS[ds])(period, ds) for ds in DATASETS}
+            extracts = {k.dataset: extract.override(task_id=k.dataset, doc_md=k.doc)(period, k.dataset) for k in KINDS}
         staged = load_staging(period, extracts)
         checked = validate_records(period)
         figures = compute_figures(period)

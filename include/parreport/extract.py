@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .files import run_slug, write_json
+from .kinds import DATASETS
 from .periods import Window
 from .portal import Page, PortalClient
 from .privacy import strip_record
 
 log = logging.getLogger(__name__)
 
-DATASETS = ("units", "procedures", "dossiers", "ratings", "bieu06")
 
 
 class IncompleteExtract(RuntimeError):
@@ -42,11 +42,6 @@ class ExtractResult:
         return asdict(self)
 
 
-def run_slug(run_id: str) -> str:
-    """A file-system-safe form of an Airflow run id."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id).strip("_") or "run"
-
-
 def raw_root(data_dir: Path, agency: str, window: Window, run_id: str) -> Path:
     return Path(data_dir) / "raw" / agency / window.key / run_slug(run_id)
 
@@ -63,15 +58,6 @@ def _pages_for(client: PortalClient, dataset: str, agency: str, window: Window) 
     if dataset == "bieu06":
         return [client.bieu06(agency, window)]
     raise ValueError(f"unknown dataset {dataset!r}")
-
-
-def write_json(path: Path, obj, indent: int | None = None) -> None:
-    """Write ``obj`` as UTF-8 JSON atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Window,

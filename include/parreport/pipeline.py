@@ -14,7 +14,9 @@ from typing import Any
 
 from . import store as st
 from .config import Settings
-from .extract import DATASETS, ExtractResult, extract_dataset, raw_root, read_records, write_json
+from .extract import ExtractResult, extract_dataset, raw_root, read_records
+from .files import write_json
+from .kinds import DATASETS
 from .figures import check_identities, compute_bieu06, compute_indicators, reconcile_bieu06
 from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key

@@ -140,6 +140,19 @@ validation_results = Table(
     Column("data_docs", Text), Column("content", JSON, nullable=False),
     UniqueConstraint("agency", "window_key"),
 )
+# What each run did, step by step (never overwritten): the operator's "story of a run" reads
+# these rows — extracted, staged, validated (quarantined, threshold, evidence), computed,
+# submitted (sent version N / nothing new / stopped, with the reason).
+run_events = Table(
+    "run_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_partition(),
+    Column("run_id", String(250), nullable=False, index=True),
+    Column("step", String(32), nullable=False),  # extract | load | validate | compute | build | submit | receipt
+    Column("outcome", String(32), nullable=False),  # ok | stopped | failed | sent | unchanged | adopted
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", JSON, nullable=False),  # the step's JSON-able summary (no personal data)
+)
 
 
 def utcnow() -> datetime:
@@ -156,6 +169,27 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.dispose()
+
+    # -- what each run did ----------------------------------------------------------------------
+    def record_run_event(self, agency: str, window_key: str, run_id: str, step: str, outcome: str,
+                         detail: dict | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(run_events).values(agency=agency, window_key=window_key, run_id=run_id, step=step,
+                                                   outcome=outcome, at=utcnow(), detail=detail or {}))
+
+    def run_events(self, agency: str, window_key: str, run_id: str | None = None) -> list[dict]:
+        """The events of one run (or of every run of the partition), oldest first."""
+        stmt = select(run_events).where(run_events.c.agency == agency, run_events.c.window_key == window_key)
+        if run_id is not None:
+            stmt = stmt.where(run_events.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt.order_by(run_events.c.id)).mappings()]
 
     # -- partitions ---------------------------------------------------------------------------
     def replace_partition(self, table: Table, agency: str, window_key: str, rows: Iterable[dict],

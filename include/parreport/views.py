@@ -39,6 +39,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from .config import Settings, load_settings
+from .files import run_slug
 
 __all__ = ["create_app", "StoreReader", "safe_path", "SAFE_NAME", "decode_xcom", "airflow_period_lookup",
            "run_page_path", "LINK_TARGETS", "PERIOD_TASK_ID", "summary_data"]
@@ -118,11 +119,6 @@ def data_docs_root(settings: Settings, agency: str, window_key: str) -> Path:
 
 def reports_root(settings: Settings, agency: str, window_key: str) -> Path:
     return settings.data_path / "reports" / safe_name(agency) / safe_name(window_key)
-
-
-def _run_slug(run_id: str) -> str:
-    """The file-system form of a run id, as quality/validation.py and extract.py write it."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id or "").strip("_") or "run"
 
 
 def _subdirs(root: Path, pattern: str = "*") -> list[Path]:
@@ -383,7 +379,7 @@ def summary_data(reader: StoreReader, settings: Settings, agency: str, window_ke
             latest_docs = None
     if latest_docs is None and runs:
         latest_docs = runs[0][0]
-    this_run_docs = _run_slug(run_id) if run_id and (docs_root / _run_slug(run_id) / "index.html").is_file() else None
+    this_run_docs = run_slug(run_id) if run_id and (docs_root / run_slug(run_id) / "index.html").is_file() else None
 
     folder = reports_root(settings, agency, window_key)
     documents = {f"v{n}": [str(f.relative_to(p)) for f in _files(p)] for n, p in _version_dirs(folder)}
@@ -663,9 +659,9 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
     def data_docs_listing(request: Request, agency: str, window_key: str, run_id: str | None = None):
         settings, _ = context()
         root = data_docs_root(settings, agency, window_key)
-        if run_id and (root / _run_slug(run_id) / "index.html").is_file():
+        if run_id and (root / run_slug(run_id) / "index.html").is_file():
             return RedirectResponse(url=f"{prefix(request)}/data-docs/{quote(agency, safe='')}/"
-                                        f"{quote(window_key, safe='')}/{quote(_run_slug(run_id))}/index.html",
+                                        f"{quote(window_key, safe='')}/{quote(run_slug(run_id))}/index.html",
                                     status_code=307)
         runs = sorted((p for p in _subdirs(root) if (p / "index.html").is_file()),
                       key=lambda p: p.stat().st_mtime, reverse=True)

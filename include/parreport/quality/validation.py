@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import store as st
-from ..extract import run_slug as extract_run_slug
+from ..files import run_slug
 from ..periods import Window
 from .corrections import apply_corrections
 from .frames import records_frame
@@ -48,7 +48,7 @@ from .suites import SUITE_TITLES, rule_title
 log = logging.getLogger(__name__)
 
 __all__ = ["BlockingFailuresExceeded", "validate_partition", "data_docs_dir", "data_docs_index", "data_docs_url",
-           "summary_page", "units_below", "quality_checks", "run_slug"]
+           "summary_page", "units_below", "quality_checks"]
 
 
 class BlockingFailuresExceeded(RuntimeError):
@@ -58,11 +58,6 @@ class BlockingFailuresExceeded(RuntimeError):
     def __init__(self, message: str, *, quarantined: int, total: int, threshold: float, data_docs: str | None):
         super().__init__(message)
         self.quarantined, self.total, self.threshold, self.data_docs = quarantined, total, threshold, data_docs
-
-
-def run_slug(run_id: str) -> str:
-    """The file-system-safe form of an Airflow run id, as the raw extracts use it."""
-    return extract_run_slug(run_id or "")
 
 
 def data_docs_dir(data_dir: Path | str, agency: str, window_key: str, run_id: str) -> Path:
