@@ -13,8 +13,8 @@ from __future__ import annotations
 from importlib import import_module
 
 _EXPORTS = {
-    "GeneratorConfig": "generator", "Dataset": "generator", "Duplicate": "generator", "BoundaryCase": "generator",
-    "generate": "generator", "RULES": "generator",
+    "GeneratorConfig": "model", "Dataset": "dataset", "Duplicate": "model", "BoundaryCase": "model",
+    "generate": "generator", "RULES": "model",
     "PortalSettings": "portal_app", "create_portal_app": "portal_app",
     "IntakeSettings": "intake_app", "IntakeClient": "intake_app", "create_intake_app": "intake_app",
     "FaultSettings": "common",
