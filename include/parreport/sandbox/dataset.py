@@ -94,6 +94,14 @@ class Dataset:
             out[code] = [c for c in self.unit_codes if c in below]
         return out
 
+    @property
+    def agencies(self) -> list[str]:
+        return [self.agency]
+
+    def agency_of(self, ma_don_vi: str) -> str | None:
+        """The agency whose tree holds the unit (None for a unit not ours)."""
+        return self.agency if ma_don_vi in self._scopes else None
+
     def scope(self, ma_don_vi: str) -> list[str] | None:
         """The unit and every unit below it, in unit order (None for an unknown unit)."""
         return self._scopes.get(ma_don_vi)

@@ -50,7 +50,7 @@ class DossierBuilder:
     # ------------------------------------------------------------------ steps
     def _catalogue(self) -> None:
         cfg, rng = self.cfg, self.rng
-        units = build_units(cfg.agency)
+        units = build_units(cfg.agency, cfg.agency_name)
         unit_index = {u["MaDonVi"]: i for i, u in enumerate(units)}
         procs = build_procedures(rng, units, cfg.agency, cfg.span_start)
         windows = windows_in_span(cfg)

@@ -23,6 +23,10 @@ Choices where the contract leaves room (the most literal reading is taken):
 - GET /api/v1/bao-cao without MaDonViBaoCao, Nam or Quy (1–4) answers 400 (not listed).
 - Attachments are checked too: NoiDung must be base64 and SHA256 must match it (422).
 - Inspection endpoints under /_sandbox/ are not in the contract.
+- A province: each client reports for one agency, and a signing key may belong to one agency
+  (``key_agencies``: kid -> MaDonVi); a report is verified only with its agency's keys and the
+  keys bound to no agency, so one agency cannot sign for another. ``refused_agencies`` (a fault
+  for tests) answers POST of those agencies' clients with 403 right after the token check.
 """
 from __future__ import annotations
 
@@ -83,6 +87,12 @@ class IntakeSettings:
     seed: int = 0
     clock: Callable[[], float] = time.monotonic  # token expiry
     wall_clock: Callable[[], float] = time.time  # receipts, review delay, key retention
+    key_agencies: dict[str, str] = field(default_factory=dict)  # kid -> the only agency it signs for
+    refused_agencies: set[str] = field(default_factory=set)  # fault: POST from these agencies -> 403
+
+    def keys_of(self, agency: str) -> dict[str, str]:
+        """The public keys that may sign a report of ``agency``: its own and the unbound ones."""
+        return {kid: pem for kid, pem in self.public_keys.items() if self.key_agencies.get(kid, agency) == agency}
 
     @staticmethod
     def clients_from(mapping: dict) -> dict[str, IntakeClient]:
@@ -262,6 +272,9 @@ def create_intake_app(settings: IntakeSettings) -> FastAPI:
         faults.check()
         client_id, agency = client_agency(request)
         entry["client_id"] = client_id
+        if agency in settings.refused_agencies:
+            raise Problem(403, "Forbidden", f"Sở Nội vụ tạm dừng tiếp nhận báo cáo của đơn vị {agency} "
+                                            "(lỗi giả lập của sandbox).", "agency-refused")
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > settings.max_body:
             raise Problem(413, "Content Too Large", "Báo cáo vượt quá 20 MiB.", "too-large")
@@ -285,7 +298,7 @@ def create_intake_app(settings: IntakeSettings) -> FastAPI:
             if isinstance(body.get("MaDonViBaoCao"), str) and body["MaDonViBaoCao"] != agency:
                 raise Problem(403, "Forbidden", f"Tài khoản này chỉ được gửi báo cáo của đơn vị {agency}.",
                               "wrong-agency")
-        errors = validator.errors(body, settings.public_keys)
+        errors = validator.errors(body, settings.keys_of(agency))
         if errors:
             raise Problem(422, "Unprocessable Content", f"Báo cáo không hợp lệ: {len(errors)} lỗi.", "invalid-report",
                           errors=errors)

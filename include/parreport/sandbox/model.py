@@ -28,6 +28,7 @@ class GeneratorConfig:
 
     seed: int = 42
     agency: str = cat.DEFAULT_AGENCY
+    agency_name: str | None = None  # TenDonVi of the agency itself; None = the catalogue's department
     dossiers_per_quarter: int = 5000
     span_start: datetime = datetime(2023, 9, 1)
     span_end: datetime = datetime(2027, 1, 31, 23, 59, 59)

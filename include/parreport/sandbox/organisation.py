@@ -11,16 +11,18 @@ from . import catalogue as cat
 from .model import GeneratorConfig
 
 
-def build_units(agency: str) -> list[dict]:
-    """The agency and its sub-units. Sub-unit codes swap the first two groups of the agency's."""
+def build_units(agency: str, name: str | None = None) -> list[dict]:
+    """The agency (named ``name``, else the catalogue's department) and its sub-units. Sub-unit
+    codes swap the first two groups of the agency's."""
     groups = agency.split(".")
     tail = ".".join(groups[2:])
 
     def code(prefix: str) -> str:
         return agency if prefix == "000.00" else f"{prefix}.{tail}"
 
-    return [{"MaDonVi": code(p), "TenDonVi": name, "MaDonViCha": code(parent) if parent else None, "CapDonVi": level}
-            for p, name, parent, level in cat.UNITS]
+    return [{"MaDonVi": code(p), "TenDonVi": name if parent is None and name else unit_name,
+             "MaDonViCha": code(parent) if parent else None, "CapDonVi": level}
+            for p, unit_name, parent, level in cat.UNITS]
 
 
 def build_procedures(rng: np.random.Generator, units: list[dict], agency: str, start: datetime) -> list[dict]:

@@ -19,6 +19,10 @@ Choices where the contract leaves room (the most literal reading is taken):
 - Faults (429/503) are decided before authentication, as a gateway in front of the API would;
   /oauth/token and /_sandbox/* never fail by fault.
 - The /_sandbox/* endpoints are not part of the contract: an inspection aid for tests.
+- A province (:class:`~parreport.sandbox.province.Province`) is served like one dataset: each
+  unit code is answered from the agency whose tree holds it. ``failing_agencies`` makes /ho-so
+  answer a fixed status (403 by default) for every unit of those agencies, so that one agency's
+  branch of a province-wide run fails while the others go on.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
+from http import HTTPStatus
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -46,7 +51,8 @@ from .common import (
     install_problem_handlers,
     install_token_route,
 )
-from .generator import Dataset
+from .dataset import Dataset
+from .province import Province
 
 _TS = re.compile(r"^[0-9]{14}$")
 _INT = re.compile(r"^[0-9]{1,7}$")
@@ -61,6 +67,7 @@ class PortalSettings:
     deliver_duplicates: bool = True  # stale copies of the dataset delivered within /ho-so listings
     clock: Callable[[], float] = time.monotonic  # token and cursor expiry
     request_log_size: int = 10_000
+    failing_agencies: dict[str, int] = field(default_factory=dict)  # agency -> status of its /ho-so
 
 
 class _Listings:
@@ -143,7 +150,16 @@ def _limit(request: Request) -> int:
     return int(raw)
 
 
-def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
+def _failing_agency(dataset: Dataset | Province, settings: PortalSettings, unit: str) -> None:
+    """The fault ``failing_agencies``: a unit of a failing agency gets that agency's status."""
+    agency = dataset.agency_of(unit)
+    status = settings.failing_agencies.get(agency) if agency else None
+    if status:
+        raise Problem(status, HTTPStatus(status).phrase,
+                      f"Cổng DVC không phục vụ hồ sơ của đơn vị {agency} (lỗi giả lập của sandbox).", "agency-failing")
+
+
+def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> FastAPI:
     app = FastAPI(title="Sandbox — cổng dịch vụ công (portal-api.yaml)", docs_url=None, redoc_url=None,
                   openapi_url=None)
     install_problem_handlers(app)
@@ -204,6 +220,7 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
         guard(request)
         unit = _required(request, "ma_don_vi")
         tu, den = _window(request)
+        _failing_agency(dataset, settings, unit)
         key = f"ho-so|{unit}|{tu}|{den}"
         return page(request, key, lambda: dataset.listing(unit, tu, den, settings.deliver_duplicates),
                     dataset.deliveries)
@@ -235,6 +252,7 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
 
     @app.get("/_sandbox/health")
     async def sandbox_health():
-        return {"status": "ok", "dossiers": len(dataset), "seed": dataset.config.seed}
+        return {"status": "ok", "dossiers": len(dataset), "seed": dataset.config.seed,
+                "agencies": dataset.agencies}
 
     return app

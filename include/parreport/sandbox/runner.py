@@ -8,7 +8,15 @@ environment:
 - ``SANDBOX_PORTAL_CLIENTS``: ``{"client_id": "secret", ...}``
 - ``SANDBOX_INTAKE_CLIENTS``: ``{"client_id": {"secret": "...", "agency": "000.00.20.H57"}, ...}``
 - ``SANDBOX_PUBLIC_KEYS`` (optional): ``{"kid": "-----BEGIN PUBLIC KEY-----..."}``, added to
-  any ``--public-key KID=PEM_PATH``.
+  any ``--public-key KID=PEM_PATH``; a value may also be ``{"pem": "...", "agency": "MaDonVi"}``:
+  a key that signs for that agency only.
+
+A province (``--agencies 3`` or ``--agencies 000.00.20.H57,000.00.21.H57``): the portal serves
+every agency's units, procedures, dossiers and ratings (parreport.sandbox.province); give each
+agency its own intake client in ``SANDBOX_INTAKE_CLIENTS`` and its own key. Two faults aim at
+one agency: ``--fail-agency MaDonVi[=STATUS]`` (the portal's /ho-so answers STATUS, 403 by
+default, for every unit of that agency) and ``--refuse-agency MaDonVi`` (the intake answers 403
+to that agency's reports).
 
 Fault spec (``--faults``): comma-separated ``[portal.|intake.]name=value``; a name without a
 prefix applies to both servers. Names: rate_503, rate_429, retry_after, token_max_calls,
@@ -40,6 +48,7 @@ import uvicorn
 from . import catalogue as cat
 from .common import FaultSettings
 from .generator import GeneratorConfig, generate
+from .province import generate_province, province_agencies
 from .intake_app import IntakeSettings, create_intake_app
 from .portal_app import PortalSettings, create_portal_app
 
@@ -84,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--dossiers-per-quarter", type=int, default=5000)
     s.add_argument("--agency", default=cat.DEFAULT_AGENCY)
+    s.add_argument("--agencies", default=None,
+                   help="a province: a number of agencies (1–8) or comma-separated MaDonVi; overrides --agency")
+    s.add_argument("--fail-agency", action="append", default=[], metavar="MADONVI[=STATUS]",
+                   help="portal: /ho-so of every unit of that agency answers STATUS (default 403)")
+    s.add_argument("--refuse-agency", action="append", default=[], metavar="MADONVI",
+                   help="intake: reports of that agency's clients answer 403")
     s.add_argument("--span-start", type=_ts_arg, default=None, help="yyyyMMddHHmmss")
     s.add_argument("--span-end", type=_ts_arg, default=None, help="yyyyMMddHHmmss")
     s.add_argument("--as-of", type=_ts_arg, default=None, help="extraction instant, yyyyMMddHHmmss")
@@ -143,7 +158,7 @@ def serve(args: argparse.Namespace) -> int:
     host = "127.0.0.1"
     portal_clients = {str(k): str(v) for k, v in _env_json("SANDBOX_PORTAL_CLIENTS", True).items()}
     intake_clients = IntakeSettings.clients_from(_env_json("SANDBOX_INTAKE_CLIENTS", True))
-    public_keys = {str(k): str(v) for k, v in _env_json("SANDBOX_PUBLIC_KEYS", False).items()}
+    public_keys, key_agencies = _public_keys(_env_json("SANDBOX_PUBLIC_KEYS", False))
     for item in args.public_key:
         kid, _, path = item.partition("=")
         if not kid or not path:
@@ -157,14 +172,22 @@ def serve(args: argparse.Namespace) -> int:
     for name in ("span_start", "span_end", "as_of", "invalid_rate", "duplicate_rate"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
-    dataset = generate(GeneratorConfig(**overrides))
+    try:
+        failing = _failing_agencies(args.fail_agency)
+        dataset = (generate_province(GeneratorConfig(**overrides), args.agencies) if args.agencies
+                   else generate(GeneratorConfig(**overrides)))
+    except ValueError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
     portal = create_portal_app(dataset, PortalSettings(
         clients=portal_clients, token_ttl=args.token_ttl, cursor_ttl=args.cursor_ttl,
-        faults=FaultSettings.parse(portal_faults), deliver_duplicates=not args.no_duplicates))
+        faults=FaultSettings.parse(portal_faults), deliver_duplicates=not args.no_duplicates,
+        failing_agencies=failing))
     intake = create_intake_app(IntakeSettings(
         clients=intake_clients, public_keys=public_keys, token_ttl=args.token_ttl,
         faults=FaultSettings.parse(intake_faults), review_delay=args.review_delay,
-        return_policy=args.return_policy, state_file=args.state_file, seed=args.seed))
+        return_policy=args.return_policy, state_file=args.state_file, seed=args.seed,
+        key_agencies=key_agencies, refused_agencies=set(args.refuse_agency)))
 
     portal_sock, intake_sock = _bind(host, args.portal_port), _bind(host, args.intake_port)
     servers = [
@@ -195,7 +218,8 @@ def serve(args: argparse.Namespace) -> int:
             if args.ready_file:
                 ready = Path(args.ready_file)
                 tmp = ready.with_name(ready.name + ".tmp")
-                tmp.write_text(json.dumps({**urls, "pid": os.getpid(), "seed": args.seed, "agency": args.agency}))
+                tmp.write_text(json.dumps({**urls, "pid": os.getpid(), "seed": args.seed, "agency": dataset.agencies[0],
+                                           "agencies": dataset.agencies}))
                 os.replace(tmp, ready)
             print(json.dumps(urls), flush=True)
         while not all(t.done() for t in tasks):
@@ -207,6 +231,31 @@ def serve(args: argparse.Namespace) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def _public_keys(raw: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """SANDBOX_PUBLIC_KEYS -> (kid -> PEM, kid -> the agency it is bound to)."""
+    keys, agencies = {}, {}
+    for kid, value in raw.items():
+        if isinstance(value, dict):
+            keys[str(kid)] = str(value["pem"])
+            if value.get("agency"):
+                agencies[str(kid)] = str(value["agency"])
+        else:
+            keys[str(kid)] = str(value)
+    return keys, agencies
+
+
+def _failing_agencies(items: list[str]) -> dict[str, int]:
+    """``["000.00.22.H57", "000.00.23.H57=500"]`` -> {agency: status} (403 when not given)."""
+    out = {}
+    for item in items:
+        agency, _, status = item.partition("=")
+        code = int(status) if status else 403
+        if not agency or not 400 <= code <= 599:
+            raise ValueError(f"--fail-agency expects MaDonVi[=4xx|5xx], got {item!r}")
+        out[agency] = code
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,6 +275,7 @@ class SandboxHandle:
     intake_clients: dict[str, dict]
     process: subprocess.Popen = field(repr=False)
     log_path: str = ""
+    agencies: list[str] = field(default_factory=list)
 
     @property
     def portal_client(self) -> tuple[str, str]:
@@ -237,6 +287,13 @@ class SandboxHandle:
         """(client_id, secret, agency) of the first intake client."""
         cid, v = next(iter(self.intake_clients.items()))
         return cid, v["secret"], v["agency"]
+
+    def intake_client_for(self, agency: str) -> tuple[str, str]:
+        """(client_id, secret) of the intake client that reports for ``agency``."""
+        for cid, v in self.intake_clients.items():
+            if v["agency"] == agency:
+                return cid, v["secret"]
+        raise KeyError(f"no intake client for {agency}")
 
     def accepted(self) -> list[dict]:
         """GET /_sandbox/accepted of the intake: [{receipt, body, idempotency_key}]."""
@@ -260,6 +317,8 @@ class SandboxHandle:
 
 @contextlib.contextmanager
 def run_sandbox(*, seed: int = 42, dossiers_per_quarter: int = 5000, agency: str = cat.DEFAULT_AGENCY,
+                agencies: int | str | list[str] | None = None, fail_agencies: dict[str, int] | list[str] | None = None,
+                refuse_agencies: list[str] | None = None,
                 faults: str | dict | None = None, token_ttl: int | None = None, cursor_ttl: float | None = None,
                 review_delay: float | None = None, return_policy: str | None = None,
                 state_file: str | os.PathLike | None = None, public_keys: dict[str, str] | None = None,
@@ -270,9 +329,19 @@ def run_sandbox(*, seed: int = 42, dossiers_per_quarter: int = 5000, agency: str
 
     Client credentials default to fresh random secrets (``handle.portal_client``,
     ``handle.intake_client``); they reach the subprocess through the environment only.
+
+    A province: ``agencies`` (a count or MaDonVi codes, see ``province.province_agencies``); each
+    agency then gets its own intake client by default (``handle.intake_client_for(agency)``).
+    ``public_keys`` values may be ``{"pem": ..., "agency": ...}`` (a key for one agency only).
+    ``fail_agencies`` ({agency: status} or agencies, 403) and ``refuse_agencies`` aim a fault
+    at one agency (see the module docstring).
     """
+    codes = province_agencies(agencies) if agencies else [agency]
     portal_clients = portal_clients or {"sandbox-portal": secrets.token_urlsafe(18)}
-    intake_clients = intake_clients or {"sandbox-intake": {"secret": secrets.token_urlsafe(18), "agency": agency}}
+    intake_clients = intake_clients or (
+        {"sandbox-intake": {"secret": secrets.token_urlsafe(18), "agency": agency}} if not agencies else
+        {f"sandbox-intake-{code.lower().replace('.', '-')}": {"secret": secrets.token_urlsafe(18), "agency": code}
+         for code in codes})
     if isinstance(faults, dict):
         faults = ",".join([f"portal.{k}={_spec_value(v)}" for k, v in faults.get("portal", {}).items()]
                           + [f"intake.{k}={_spec_value(v)}" for k, v in faults.get("intake", {}).items()])
@@ -291,6 +360,13 @@ def run_sandbox(*, seed: int = 42, dossiers_per_quarter: int = 5000, agency: str
                 cmd += [flag, str(value)]
         if no_duplicates:
             cmd.append("--no-duplicates")
+        if agencies:
+            cmd += ["--agencies", ",".join(codes)]
+        failing = fail_agencies.items() if isinstance(fail_agencies, dict) else ((a, 403) for a in fail_agencies or ())
+        for code, status in failing:
+            cmd += ["--fail-agency", f"{code}={status}"]
+        for code in refuse_agencies or ():
+            cmd += ["--refuse-agency", code]
         cmd += list(extra_args)
         env = dict(os.environ)
         env["SANDBOX_PORTAL_CLIENTS"] = json.dumps(portal_clients)
@@ -313,7 +389,7 @@ def run_sandbox(*, seed: int = 42, dossiers_per_quarter: int = 5000, agency: str
                 time.sleep(0.05)
             info = json.loads(ready.read_text())
             handle = SandboxHandle(info["portal_url"], info["intake_url"], info["pid"], portal_clients,
-                                   intake_clients, process, str(log_path))
+                                   intake_clients, process, str(log_path), info.get("agencies", codes))
             yield handle
         finally:
             if process.poll() is None:
