@@ -1,0 +1,188 @@
+"""End to end, province-wide: `airflow dags test quarterly_par_report` without `agency` over five
+agencies at once, each with its own intake login and signing key; the portal fails one agency's
+dossier listing and the intake refuses another agency's report.
+
+Three agencies must come out with exactly one accepted report each, signed with their own key
+and equal, figure by figure, to the independent recomputation (tests/support/expected.py) over
+the generator's ground truth; the other two branches must fail where the faults were aimed (at
+extraction, at submission) and leave the others reported. `dags test` exits non-zero when one mapped branch fails, so the test
+reads the outcome from the intake, the store and Airflow's task instances instead.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from parreport.connections import agency_conn_id
+from parreport.periods import window_for
+from parreport.report.signing import SignatureInvalid, generate_keypair, verify_body
+from parreport.sandbox.generator import GeneratorConfig
+from parreport.sandbox.province import generate_province
+from parreport.sandbox.runner import run_sandbox
+from tests.support import expected as X
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+SEED, PER_QUARTER = 5, 300
+YEAR, QUARTER = 2025, 1
+AGENCIES = ["000.00.20.H57", "000.00.21.H57", "000.00.22.H57", "000.00.23.H57", "000.00.24.H57"]
+HEALTHY, FAILING, REFUSED = AGENCIES[:3], AGENCIES[3], AGENCIES[4]
+RUN_TIMEOUT = 300  # seconds for the whole province's `dags test` (~60–150 s measured on 2 shared cores)
+
+
+def airflow_env(home: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
+    env.update({
+        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        **extra,
+    })
+    return env
+
+
+def conn_var(conn_id: str) -> str:
+    return "AIRFLOW_CONN_" + conn_id.upper()
+
+
+def http_conn(url: str, client_id: str, secret: str) -> str:
+    host, port = url.removeprefix("http://").split(":")
+    return json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http",
+                       "login": client_id, "password": secret})
+
+
+def kid_of(agency: str) -> str:
+    return "khoa-" + agency.lower()
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return {agency: generate_keypair() for agency in AGENCIES}
+
+
+@pytest.fixture(scope="module")
+def province():
+    return generate_province(GeneratorConfig(seed=SEED, dossiers_per_quarter=PER_QUARTER), AGENCIES)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, keys):
+    """The sandbox province and one province-wide run; yields (sandbox, AIRFLOW_HOME, result, seconds)."""
+    home = tmp_path_factory.mktemp("airflow-home")
+    env = airflow_env(home)
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    # The `dvc_portal` pool bounds the portal calls of a province-wide run (where the DAG uses it).
+    subprocess.run([AIRFLOW, "pools", "set", "dvc_portal", "2", "Cổng DVC: số tác vụ gọi cùng lúc"], env=env,
+                   check=True, capture_output=True, timeout=120)
+    public = {kid_of(a): {"pem": keys[a][1], "agency": a} for a in AGENCIES}
+    with run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agencies=AGENCIES, public_keys=public,
+                     fail_agencies={FAILING: 403}, refuse_agencies=[REFUSED], review_delay=1) as sb:
+        run_env = airflow_env(home, PARREPORT_AGENCIES=",".join(AGENCIES), PARREPORT_PAGE_SIZE="200",
+                              PARREPORT_RECEIPT_POLL_SECONDS="1", PARREPORT_BLOCKING_THRESHOLD="0.05")
+        run_env[conn_var("dvc_portal")] = http_conn(sb.portal_url, *sb.portal_client)
+        for agency in AGENCIES:  # no shared intake login or key: each agency must use its own
+            run_env[conn_var(agency_conn_id("snv_report_api", agency))] = http_conn(
+                sb.intake_url, *sb.intake_client_for(agency))
+            run_env[conn_var(agency_conn_id("report_signing_key", agency))] = json.dumps(
+                {"conn_type": "generic", "password": keys[agency][0], "extra": {"kid": kid_of(agency)}})
+        started = time.monotonic()
+        proc = subprocess.run([AIRFLOW, "dags", "test", "quarterly_par_report", "-c",
+                               json.dumps({"year": YEAR, "quarter": QUARTER})],
+                              env=run_env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        seconds = time.monotonic() - started
+        (home / "dags-test.log").write_text(proc.stdout + proc.stderr)
+        print(f"province-wide dags test: {len(AGENCIES)} agencies, {PER_QUARTER} dossiers/quarter each, "
+              f"{seconds:.0f} s, exit {proc.returncode}")
+        yield sb, home, proc, seconds
+
+
+def truth(ds, agency):
+    w = window_for(YEAR, QUARTER)
+    rows = [int(d) for d in ds.listing(agency, w.start_ts, w.end_ts, duplicates=False)]
+    surviving = [ds.dossier(r) for r in rows]
+    valid = [d for d in surviving if d["MaHoSo"] not in ds.invalid]
+    ratings = [ds.rating(int(j)) for j in ds.ratings_in(agency, w.start_ts, w.end_ts)]
+    valid_ratings = [r for r in ratings if r["MaDanhGia"] not in ds.invalid_ratings]
+    return w, surviving, valid, valid_ratings
+
+
+def test_every_healthy_agency_has_one_accepted_report_signed_with_its_own_key(run, keys):
+    sb, home, proc, _ = run
+    accepted = sb.accepted()
+    by_agency = {}
+    for item in accepted:
+        by_agency.setdefault(item["body"]["MaDonViBaoCao"], []).append(item)
+    assert sorted(by_agency) == sorted(HEALTHY), (proc.stdout + proc.stderr)[-4000:]
+    for agency in HEALTHY:
+        [item] = by_agency[agency]
+        body = item["body"]
+        assert body["PhienBan"] == 1 and body["KyBaoCao"]["Nam"] == YEAR and body["KyBaoCao"]["Quy"] == QUARTER
+        assert verify_body(body, {kid_of(agency): keys[agency][1]}) == kid_of(agency)
+        for other in AGENCIES:
+            if other != agency:  # no other agency's key verifies it
+                with pytest.raises(SignatureInvalid):
+                    verify_body(body, {kid_of(agency): keys[other][1]})
+        assert item["receipt"]["MaDonViBaoCao"] == agency
+    # each agency signed in through its own intake login
+    posts = [r for r in sb.intake_requests() if r["status"] == 201]
+    assert sorted((r["client_id"], r["MaDonViBaoCao"]) for r in posts) == \
+           sorted((sb.intake_client_for(a)[0], a) for a in HEALTHY)
+
+
+def test_the_figures_of_each_agency_equal_the_definition(run, province):
+    sb = run[0]
+    bodies = {item["body"]["MaDonViBaoCao"]: item["body"] for item in sb.accepted()}
+    for agency in HEALTHY:
+        ds, body = province.dataset(agency), bodies[agency]
+        w, surviving, valid, ratings = truth(ds, agency)
+        procedures = ds.procedures_of(agency)
+        assert body["Bieu06"] == X.bieu06(valid, procedures, w.start, w.end), agency
+        want = X.indicators(valid, ratings, procedures, ds.units, agency, w.start, w.end, YEAR)
+        got = {(c["MaChiTieu"], c["PhamVi"]): (c["TuSo"], c["MauSo"]) for c in body["ChiTieu"]}
+        assert got == want, agency
+        quality = body["ChatLuongDuLieu"]
+        assert quality["SoBanGhi"] == len({d["MaHoSo"] for d in surviving})
+        assert quality["SoBanGhiLoai"] == len({d["MaHoSo"] for d in surviving if d["MaHoSo"] in ds.invalid})
+        root = next(u for u in ds.units if u["MaDonVi"] == agency)
+        assert body["TenDonViBaoCao"] == root["TenDonVi"]
+    assert len({json.dumps(bodies[a]["Bieu06"]) for a in HEALTHY}) == len(HEALTHY), "three different quarters"
+
+
+def test_the_failing_agencies_fail_their_own_branches_and_nothing_else(run):
+    sb, home, proc, _ = run
+    assert proc.returncode != 0, "a failed mapped branch fails the run"
+    refused = [r for r in sb.portal_requests() if r["path"] == "/api/v1/ho-so" and r["status"] == 403]
+    assert refused and {r["query"]["ma_don_vi"] for r in refused} == {FAILING}
+    db = sqlite3.connect(home / "airflow.db")
+    states = {(task, index): state for task, index, state in db.execute(
+        "select task_id, map_index, state from task_instance where dag_id='quarterly_par_report'")}
+    periods = {index: json.loads(value) for index, value in db.execute(
+        "select map_index, value from xcom where dag_id='quarterly_par_report' "
+        "and task_id='report.resolve_period' and key='return_value'")}
+    db.close()
+    branch = {period["agency"]: index for index, period in periods.items()}  # which mapped branch is whose
+    assert sorted(branch) == sorted(AGENCIES)
+    failing = branch[FAILING]
+    assert states[("report.extract.dossiers", failing)] == "failed"
+    assert states[("report.submit_report", failing)] == "upstream_failed"
+    assert states[("report.submit_report", branch[REFUSED])] == "failed"
+    assert states[("report.follow_receipt", branch[REFUSED])] == "upstream_failed"
+    refused_posts = [r for r in sb.intake_requests() if r["client_id"] == sb.intake_client_for(REFUSED)[0]]
+    assert refused_posts and {r["status"] for r in refused_posts} == {403}  # refused before the body is read
+    for agency in HEALTHY:
+        assert states[("report.record_receipt", branch[agency])] == "success", (agency, states)
+    store = sqlite3.connect(home / "parreport" / "store.db")
+    reports = store.execute("select agency, version, status from reports where year=? and quarter=?",
+                            (YEAR, QUARTER)).fetchall()
+    store.close()
+    assert sorted(r for r in reports if r[2] == "ACCEPTED") == sorted((a, 1, "ACCEPTED") for a in HEALTHY)
+    assert not [r for r in reports if r[0] == FAILING]
+
