@@ -180,3 +180,13 @@ def test_run_sandbox_serves_a_province_with_a_login_per_agency(keys):
                          headers=headers).status_code == 500
         assert httpx.get(sb.portal_url + "/api/v1/ho-so", params={"ma_don_vi": B, **window},
                          headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("args", [["--fail-agency", f"{A}=200"], ["--agencies", "0"], ["--agencies", f"{A},{A}"]])
+def test_the_command_line_refuses_a_bad_province(args, monkeypatch, capsys):
+    from parreport.sandbox.runner import main
+
+    monkeypatch.setenv("SANDBOX_PORTAL_CLIENTS", json.dumps({"p": "s"}))
+    monkeypatch.setenv("SANDBOX_INTAKE_CLIENTS", json.dumps({"i": {"secret": "s", "agency": A}}))
+    assert main(["serve", "--dossiers-per-quarter", "50", *args]) == 2
+    assert "sandbox:" in capsys.readouterr().err
