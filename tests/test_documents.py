@@ -334,3 +334,18 @@ def test_decomposed_names_are_normalised():
     kw = dict(KW, agency_name=unicodedata.normalize("NFD", AGENCY_NAME))
     assert docs.build_xlsx(nfd, **kw) == docs.build_xlsx(CONTENT, **KW)
     assert docs.build_html(nfd, **kw) == docs.build_html(CONTENT, **KW)
+
+
+# -- fixed bytes ---------------------------------------------------------------------------------------
+# The SHA-256 of each document for the fixed input above: a refactoring must leave them as they are;
+# only an intended change of what a document shows (or a pinned renderer's upgrade) changes them.
+EXPECTED_SHA256 = {
+    "xlsx": "e13c695ab00acaa9baad410b943d3fe016b2ab7e7dc3f3029fbd16f24e7fb91c",
+    "pdf": "3c3237d4b10a2ddcceb9642b591d3997cb825f4ee28ef842af8e68043a29e958",
+    "html": "0d81c1c796b4565f69e252239aff2bf9a39a417f00548dea9ca2e563b9f408ec",
+}
+
+
+def test_documents_bytes_are_fixed_for_the_fixed_input(xlsx, pdf, html):
+    got = {name: hashlib.sha256(data).hexdigest() for name, data in (("xlsx", xlsx), ("pdf", pdf), ("html", html))}
+    assert got == EXPECTED_SHA256
