@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..figures import INDICATOR_NAMES
-from .view import SHORT_NAMES, View, cell, fmt_int, fmt_pct, quarter_text
+from .. import fmt
+from .view import SHORT_NAMES, View, cell, quarter_text
 
 __all__ = ["font_path", "indicator_figure", "trend_figure", "render", "inline_svg", "escape"]
 
@@ -55,7 +56,7 @@ def indicator_figure(v: View):
             ax.text(1, y, "không có số liệu (mẫu số = 0)", va="center", ha="left", color=_GREY, fontsize=8)
         else:
             ax.barh(y, float(value), height=0.6, color=color)
-            ax.text(max(float(value), float(target) if target is not None else 0) + 1.5, y, fmt_pct(value),
+            ax.text(max(float(value), float(target) if target is not None else 0) + 1.5, y, fmt.percent(value),
                     va="center", ha="left", fontsize=8, color=_INK)
         if target is not None:
             ax.plot([float(target)] * 2, [y - 0.38, y + 0.38], color=_INK, linewidth=2)
@@ -63,7 +64,7 @@ def indicator_figure(v: View):
     ax.set_yticklabels([SHORT_NAMES.get(c, c) for c in codes])
     ax.set_xlim(0, 114)
     ax.set_xticks(range(0, 101, 20))
-    ax.set_xticklabels([f"{x}%" for x in range(0, 101, 20)])
+    ax.set_xticklabels([f"{x} %" for x in range(0, 101, 20)])
     ax.set_ylim(-0.7, len(codes) - 0.3)
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -132,7 +133,7 @@ def trend_figure(v: View):
 def _int_formatter():
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda x, _pos: fmt_int(int(x)))
+    return FuncFormatter(lambda x, _pos: fmt.number(int(x)))
 
 
 def render(make, view: View, fmt: str) -> bytes:

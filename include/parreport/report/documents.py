@@ -22,18 +22,20 @@ import base64
 import hashlib
 from typing import Iterable, Mapping
 
-from ..periods import Window
+from ..periods import Window, window_for
 from .charts import font_path
 from .html import build_html
 from .narrative import narrative
 from .pdf import build_pdf
 from .spreadsheet import build_xlsx
-from .view import (COLUMN_LABELS, SHORT_NAMES, TREND_QUARTERS, indicator_gap, indicator_result)
+from .payload import DOCUMENT_SOURCES
+from .view import COLUMN_LABELS, SHORT_NAMES, TREND_QUARTERS, Revision, indicator_gap, indicator_result
 
 __all__ = [
     "XLSX_TYPE", "PDF_TYPE", "HTML_TYPE", "TREND_QUARTERS", "SHORT_NAMES", "COLUMN_LABELS",
     "build_xlsx", "build_html", "build_pdf", "build_attachments", "attachment_names",
     "narrative", "indicator_result", "indicator_gap", "font_path", "decode_attachment", "history_windows",
+    "Revision", "document_sources", "draft_attachments",
 ]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,16 +50,39 @@ def attachment_names(agency: str, window: Window) -> dict[str, str]:
 
 def build_attachments(content: Mapping, *, agency: str, agency_name: str, window: Window,
                       history: Iterable[tuple[Window, Mapping]] = (),
-                      unit_names: Mapping[str, str] | None = None) -> list[dict]:
-    """TepDinhKem items ``{TenTep, LoaiTep, SHA256, NoiDung}`` for the XLSX, the PDF and the HTML."""
+                      unit_names: Mapping[str, str] | None = None,
+                      revision: Revision | None = None) -> list[dict]:
+    """TepDinhKem items ``{TenTep, LoaiTep, SHA256, NoiDung}`` for the XLSX, the PDF and the HTML;
+    with ``revision``, each says which version it replaces and why."""
     history = list(history or ())
     names = attachment_names(agency, window)
-    kw = dict(agency=agency, agency_name=agency_name, window=window, unit_names=unit_names)
+    kw = dict(agency=agency, agency_name=agency_name, window=window, unit_names=unit_names, revision=revision)
     files = ((names["xlsx"], XLSX_TYPE, build_xlsx(content, **kw)),
              (names["pdf"], PDF_TYPE, build_pdf(content, history=history, **kw)),
              (names["html"], HTML_TYPE, build_html(content, history=history, **kw)))
     return [{"TenTep": name, "LoaiTep": mime, "SHA256": hashlib.sha256(data).hexdigest(),
              "NoiDung": base64.b64encode(data).decode("ascii")} for name, mime, data in files]
+
+
+def document_sources(history: Iterable[tuple[Window, Mapping]] = (),
+                     unit_names: Mapping[str, str] | None = None) -> dict:
+    """What the documents need beyond the body (the earlier quarters' figures, the sub-units'
+    names), as JSON kept with the draft so that a later version's documents are rendered at
+    submission from exactly what the draft's documents were."""
+    return {"LichSu": [{"Nam": w.year, "Quy": w.quarter, "NoiDung": dict(c)} for w, c in history or ()],
+            "TenDonVi": dict(unit_names or {})}
+
+
+def draft_attachments(core: Mapping, window: Window, revision: Revision | None = None) -> list[dict]:
+    """The attachments of a draft (``payload.build_core`` with its ``sources``), rendered for one
+    version: without ``revision`` they are the draft's own TepDinhKem, byte for byte."""
+    sources = core.get(DOCUMENT_SOURCES) or {}
+    history = [(window_for(int(h["Nam"]), int(h["Quy"]), window.rule), h["NoiDung"])
+               for h in sources.get("LichSu") or []]
+    content = {k: core[k] for k in ("Bieu06", "ChiTieu", "ChatLuongDuLieu")}
+    return build_attachments(content, agency=core["MaDonViBaoCao"], agency_name=core["TenDonViBaoCao"],
+                             window=window, history=history, unit_names=sources.get("TenDonVi"),
+                             revision=revision)
 
 
 def decode_attachment(item: Mapping) -> bytes:

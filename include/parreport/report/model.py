@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ..figures import BIEU06_COLUMNS, INDICATOR_NAMES, TOTAL_CODE
 from .narrative import narrative_of
-from .view import (COLUMN_LABELS, FORM_NAME, FORM_SOURCE, FORM_TITLE, IDENTITY_NOTE, LEVELS, OUTCOMES, RECIPIENT,
-                   SHORT_NAMES, UNITS_NOTE, View, as_int, cell, fmt_dec, fmt_int, fmt_pct, fmt_target,
-                   indicator_gap, indicator_note, indicator_result, period_text, province, quarter_text,
+from .. import fmt
+from .view import (COLUMN_LABELS, FORM_NAME, FORM_SOURCE, FORM_TITLE, IDENTITY_NOTE, RECIPIENT, SHORT_NAMES,
+                   UNITS_NOTE, View, as_int, cell, indicator_gap, indicator_note, indicator_result, period_text, province, quarter_text,
                    split_agency)
 
 __all__ = ["document_model"]
@@ -20,7 +20,7 @@ def _bieu06_rows(v: View) -> list[dict]:
         if not total:
             n += 1
         out.append({"stt": "" if total else str(n), "name": item.get("TenLinhVuc") or "", "total": total,
-                    "cells": [fmt_int(cell(item, p)) for p in BIEU06_COLUMNS]})
+                    "cells": [fmt.number(cell(item, p)) for p in BIEU06_COLUMNS]})
     return out
 
 
@@ -34,10 +34,11 @@ def _indicator_rows(v: View, scope: str) -> list[dict]:
                      "name": item.get("TenChiTieu") or INDICATOR_NAMES.get(item.get("MaChiTieu"), ""),
                      "short": SHORT_NAMES.get(item.get("MaChiTieu"), item.get("MaChiTieu") or ""),
                      "has_value": bool(item.get("MauSo")),
-                     "num": fmt_int(item.get("TuSo")), "den": fmt_int(item.get("MauSo")),
-                     "value": fmt_pct(item.get("GiaTri")), "target": fmt_target(item.get("MucTieu")),
+                     "num": fmt.number(item.get("TuSo")), "den": fmt.number(item.get("MauSo")),
+                     "value": fmt.percent(item.get("GiaTri")),
+                     "target": fmt.target(item.get("MucTieu"), item.get("SoSanh")),
                      "result": indicator_result(item),
-                     "gap": "—" if gap is None else ("+" if gap > 0 else "") + fmt_dec(gap),
+                     "gap": fmt.signed(gap, 2),
                      "note": indicator_note(item)})
     return rows
 
@@ -54,18 +55,17 @@ def _quality_rows(v: View) -> dict:
     q = v.content.get("ChatLuongDuLieu") or {}
     names = {r.get("MaLinhVuc"): r.get("TenLinhVuc") for r in v.content.get("Bieu06") or []}
     return {
-        "summary": [("Số hồ sơ lấy từ Cổng DVC sau khi loại trùng", fmt_int(q.get("SoBanGhi"))),
-                    ("Số hồ sơ bị loại khỏi số liệu", fmt_int(q.get("SoBanGhiLoai"))),
-                    ("Số hồ sơ đã được hiệu chỉnh", fmt_int(q.get("SoBanGhiDaSua")))],
-        "checks": [{"name": c.get("Ten") or "", "level": LEVELS.get(c.get("MucDo"), c.get("MucDo") or ""),
-                    "result": OUTCOMES.get(c.get("KetQua"), c.get("KetQua") or ""),
-                    "bad": c.get("KetQua") == "KHONG_DAT", "errors": fmt_int(c.get("SoLoi"))}
+        "summary": [("Số hồ sơ lấy từ Cổng DVC sau khi loại trùng", fmt.number(q.get("SoBanGhi"))),
+                    ("Số hồ sơ bị loại khỏi số liệu", fmt.number(q.get("SoBanGhiLoai"))),
+                    ("Số hồ sơ đã được hiệu chỉnh", fmt.number(q.get("SoBanGhiDaSua")))],
+        "checks": [{"name": c.get("Ten") or "", "level": fmt.label("muc_do", c.get("MucDo")),
+                    "result": fmt.label("ket_qua", c.get("KetQua")),
+                    "bad": c.get("KetQua") == "KHONG_DAT", "errors": fmt.number(c.get("SoLoi"))}
                    for c in q.get("KiemTra") or []],
         "diffs": [{"code": d.get("MaLinhVuc") or "", "name": names.get(d.get("MaLinhVuc"), ""),
                    "column": COLUMN_LABELS.get(d.get("Cot"), d.get("Cot") or ""),
-                   "portal": fmt_int(d.get("CongDVC")), "ours": fmt_int(d.get("TinhLai")),
-                   "delta": (lambda x: ("+" if x > 0 else "") + fmt_int(x) if x >= 0 else "-" + fmt_int(-x))(
-                       as_int(d.get("CongDVC")) - as_int(d.get("TinhLai")))}
+                   "portal": fmt.number(d.get("CongDVC")), "ours": fmt.number(d.get("TinhLai")),
+                   "delta": fmt.signed(as_int(d.get("CongDVC")) - as_int(d.get("TinhLai")))}
                   for d in q.get("DoiSoatCongDVC") or []],
     }
 
@@ -83,4 +83,5 @@ def document_model(v: View) -> dict:
         "quality": _quality_rows(v), "has_trend": bool(v.history),
         "trend_labels": [q.short_label for q in v.trend],
         "units_note": UNITS_NOTE, "form_name": FORM_NAME, "form_source": FORM_SOURCE, "form_title": FORM_TITLE,
+        "revision": v.revision,
     }

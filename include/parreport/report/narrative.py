@@ -8,22 +8,22 @@ from typing import Iterable, Mapping
 
 from ..figures import INDICATOR_NAMES, TOTAL_CODE
 from ..periods import Window
-from .view import (LEVELS, SHORT_NAMES, View, cell, fmt_dec, fmt_int, fmt_pct, fmt_target, indicator_gap,
-                   lower_first, make_view, period_text, quarter_text, round2)
+from .. import fmt
+from .view import (SHORT_NAMES, View, cell, indicator_gap, lower_first, make_view, period_text, quarter_text, round2)
 
 __all__ = ["narrative", "narrative_of"]
 
 
 def _share(part: int, whole: int) -> str:
-    return fmt_dec(round2(Fraction(100 * part, whole))) + "%" if whole else "—"
+    return fmt.percent(round2(Fraction(100 * part, whole))) if whole else fmt.DASH
 
 
 def _change(name: str, old: int, new: int, unit: str = "hồ sơ") -> str:
     if new == old:
-        return f"{name} không đổi ({fmt_int(new)} {unit})"
+        return f"{name} không đổi ({fmt.number(new)} {unit})"
     verb = "tăng" if new > old else "giảm"
-    rel = f", {fmt_dec(round2(Fraction(100 * abs(new - old), old)), 1)}%" if old else ""
-    return f"{name} {verb} {fmt_int(abs(new - old))} {unit} ({fmt_int(old)} → {fmt_int(new)}{rel})"
+    rel = f", {fmt.decimal(round2(Fraction(100 * abs(new - old), old)), 1)} %" if old else ""
+    return f"{name} {verb} {fmt.number(abs(new - old))} {unit} ({fmt.number(old)} → {fmt.number(new)}{rel})"
 
 
 def narrative(content: Mapping, *, agency: str, agency_name: str, window: Window,
@@ -40,14 +40,14 @@ def narrative_of(v: View) -> dict[str, list[str]]:
     new = tn("TrucTuyen") + tn("TrucTiepBuuChinh")
     overview = [
         f"Trong kỳ báo cáo {quarter_text(v.window)} ({period_text(v.window)}), {v.agency_name} nhận giải quyết "
-        f"{fmt_int(tn('Tong'))} hồ sơ thủ tục hành chính, trong đó {fmt_int(tn('KyTruocChuyenSang'))} hồ sơ từ kỳ "
-        f"trước chuyển sang và {fmt_int(new)} hồ sơ mới tiếp nhận ({fmt_int(tn('TrucTuyen'))} hồ sơ trực tuyến, "
-        f"chiếm {_share(tn('TrucTuyen'), new)} hồ sơ mới; {fmt_int(tn('TrucTiepBuuChinh'))} hồ sơ trực tiếp hoặc "
+        f"{fmt.number(tn('Tong'))} hồ sơ thủ tục hành chính, trong đó {fmt.number(tn('KyTruocChuyenSang'))} hồ sơ từ kỳ "
+        f"trước chuyển sang và {fmt.number(new)} hồ sơ mới tiếp nhận ({fmt.number(tn('TrucTuyen'))} hồ sơ trực tuyến, "
+        f"chiếm {_share(tn('TrucTuyen'), new)} hồ sơ mới; {fmt.number(tn('TrucTiepBuuChinh'))} hồ sơ trực tiếp hoặc "
         f"qua dịch vụ bưu chính).",
-        f"Đã giải quyết {fmt_int(dg('Tong'))} hồ sơ: {fmt_int(dg('TruocHan'))} trước hạn, {fmt_int(dg('DungHan'))} "
-        f"đúng hạn, {fmt_int(dg('QuaHan'))} quá hạn (tỷ lệ giải quyết trước hạn và đúng hạn "
-        f"{_share(dg('TruocHan') + dg('DungHan'), dg('Tong'))}). Đến hết kỳ còn {fmt_int(dang('Tong'))} hồ sơ "
-        f"đang giải quyết, trong đó {fmt_int(dang('TrongHan'))} hồ sơ trong hạn và {fmt_int(dang('QuaHan'))} "
+        f"Đã giải quyết {fmt.number(dg('Tong'))} hồ sơ: {fmt.number(dg('TruocHan'))} trước hạn, {fmt.number(dg('DungHan'))} "
+        f"đúng hạn, {fmt.number(dg('QuaHan'))} quá hạn (tỷ lệ giải quyết trước hạn và đúng hạn "
+        f"{_share(dg('TruocHan') + dg('DungHan'), dg('Tong'))}). Đến hết kỳ còn {fmt.number(dang('Tong'))} hồ sơ "
+        f"đang giải quyết, trong đó {fmt.number(dang('TrongHan'))} hồ sơ trong hạn và {fmt.number(dang('QuaHan'))} "
         f"hồ sơ đã quá hạn.",
     ]
     rows = [r for r in v.content.get("Bieu06") or [] if r.get("MaLinhVuc") != TOTAL_CODE]
@@ -56,10 +56,10 @@ def narrative_of(v: View) -> dict[str, list[str]]:
         late = sorted((r for r in rows if cell(r, "DaGiaiQuyet.QuaHan") + cell(r, "DangGiaiQuyet.QuaHan")),
                       key=lambda r: -(cell(r, "DaGiaiQuyet.QuaHan") + cell(r, "DangGiaiQuyet.QuaHan")))
         text = (f"Số liệu trải trên {len(rows)} lĩnh vực; lĩnh vực nhận nhiều hồ sơ nhất là "
-                f"{busiest.get('TenLinhVuc')} ({fmt_int(cell(busiest, 'TiepNhan.Tong'))} hồ sơ).")
+                f"{busiest.get('TenLinhVuc')} ({fmt.number(cell(busiest, 'TiepNhan.Tong'))} hồ sơ).")
         if late:
             names = ", ".join(f"{r.get('TenLinhVuc')} "
-                              f"({fmt_int(cell(r, 'DaGiaiQuyet.QuaHan') + cell(r, 'DangGiaiQuyet.QuaHan'))})"
+                              f"({fmt.number(cell(r, 'DaGiaiQuyet.QuaHan') + cell(r, 'DangGiaiQuyet.QuaHan'))})"
                               for r in late[:3])
             text += f" Hồ sơ quá hạn (đã và đang giải quyết) tập trung ở: {names}."
         else:
@@ -87,8 +87,8 @@ def narrative_of(v: View) -> dict[str, list[str]]:
                 continue
             delta = Decimal(str(b)) - Decimal(str(a))
             text = (f"{lower_first(SHORT_NAMES[code])} "
-                    f"{'tăng' if delta > 0 else 'giảm'} {fmt_dec(abs(delta))} điểm phần trăm "
-                    f"({fmt_pct(a)} → {fmt_pct(b)})")
+                    f"{'tăng' if delta > 0 else 'giảm'} {fmt.decimal(abs(delta))} điểm phần trăm "
+                    f"({fmt.percent(a)} → {fmt.percent(b)})")
             if delta > 0:
                 rose.append(text)
             elif delta < 0:
@@ -114,9 +114,9 @@ def narrative_of(v: View) -> dict[str, list[str]]:
         lines = []
         for i in missed:
             gap = indicator_gap(i)
-            short = "chưa đến 0,01" if gap is not None and gap == 0 else fmt_dec(abs(gap)) if gap is not None else "—"
-            lines.append(f"{INDICATOR_NAMES.get(i['MaChiTieu'], i['MaChiTieu'])}: đạt {fmt_pct(i.get('GiaTri'))} "
-                         f"so với mục tiêu {fmt_target(i.get('MucTieu'))}, thấp hơn {short} điểm phần trăm")
+            short = "chưa đến 0,01" if gap is not None and gap == 0 else fmt.decimal(abs(gap)) if gap is not None else fmt.DASH
+            lines.append(f"{INDICATOR_NAMES.get(i['MaChiTieu'], i['MaChiTieu'])}: đạt {fmt.percent(i.get('GiaTri'))} "
+                         f"so với mục tiêu {fmt.target(i.get('MucTieu'), i.get('SoSanh'))}, thấp hơn {short} điểm phần trăm")
         targets.append("Các chỉ tiêu không đạt: " + "; ".join(lines) + ".")
     if empty:
         targets.append("Không có số liệu trong kỳ (mẫu số bằng 0) nên không đánh giá: "
@@ -134,13 +134,13 @@ def narrative_of(v: View) -> dict[str, list[str]]:
     q = v.content.get("ChatLuongDuLieu") or {}
     checks = q.get("KiemTra") or []
     failed = [c for c in checks if c.get("KetQua") == "KHONG_DAT"]
-    quality = [f"Số liệu được tính từ {fmt_int(q.get('SoBanGhi'))} hồ sơ lấy từ Cổng Dịch vụ công của tỉnh "
-               f"(sau khi loại bản ghi trùng); {fmt_int(q.get('SoBanGhiLoai'))} hồ sơ bị loại khỏi số liệu do vi "
-               f"phạm quy tắc kiểm tra; {fmt_int(q.get('SoBanGhiDaSua'))} hồ sơ đã được cán bộ quản lý dữ liệu "
+    quality = [f"Số liệu được tính từ {fmt.number(q.get('SoBanGhi'))} hồ sơ lấy từ Cổng Dịch vụ công của tỉnh "
+               f"(sau khi loại bản ghi trùng); {fmt.number(q.get('SoBanGhiLoai'))} hồ sơ bị loại khỏi số liệu do vi "
+               f"phạm quy tắc kiểm tra; {fmt.number(q.get('SoBanGhiDaSua'))} hồ sơ đã được cán bộ quản lý dữ liệu "
                f"hiệu chỉnh trước khi tính."]
     if failed:
         quality.append(f"{len(failed)}/{len(checks)} nội dung kiểm tra không đạt: " + "; ".join(
-            f"{c.get('Ten')} ({LEVELS.get(c.get('MucDo'), c.get('MucDo'))}, {fmt_int(c.get('SoLoi'))} lỗi)"
+            f"{c.get('Ten')} ({fmt.label('muc_do', c.get('MucDo'))}, {fmt.number(c.get('SoLoi'))} lỗi)"
             for c in failed) + ".")
     else:
         quality.append(f"Tất cả {len(checks)} nội dung kiểm tra đều đạt.")

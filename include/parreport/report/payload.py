@@ -11,8 +11,10 @@ import rfc8785
 from ..periods import Window
 from ..timeutil import VN_TZ
 
+# What the documents need beyond the body (history, sub-unit names): kept in the draft, never sent.
+DOCUMENT_SOURCES = "_NguonTaiLieu"
 # Members that differ between two builds of the same figures: they do not make a new version.
-_VOLATILE = ("NgayLap", "ChuKy", "PhienBan", "LyDoDieuChinh")
+_VOLATILE = ("NgayLap", "ChuKy", "PhienBan", "LyDoDieuChinh", DOCUMENT_SOURCES)
 
 
 def json_safe(value: Any) -> Any:
@@ -27,10 +29,12 @@ def json_safe(value: Any) -> Any:
 
 
 def build_core(*, agency: str, agency_name: str, window: Window, content: dict,
-               attachments: list[dict] | None = None) -> dict:
+               attachments: list[dict] | None = None, sources: dict | None = None) -> dict:
     """What the report says: the body without the members that change from version to version
-    (PhienBan, LyDoDieuChinh, NgayLap) and without ChuKy."""
-    return json_safe({
+    (PhienBan, LyDoDieuChinh, NgayLap) and without ChuKy. ``attachments`` are the documents as
+    version 1 shows them (they say nothing of a version); ``sources`` (``documents.document_sources``)
+    is kept with the draft to render a later version's documents, and is never sent."""
+    core = json_safe({
         "MaBaoCao": "CCHC_QUY",
         "MaDonViBaoCao": agency,
         "TenDonViBaoCao": agency_name,
@@ -41,6 +45,9 @@ def build_core(*, agency: str, agency_name: str, window: Window, content: dict,
         "ChatLuongDuLieu": content["ChatLuongDuLieu"],
         "TepDinhKem": attachments or [],
     })
+    if sources is not None:
+        core[DOCUMENT_SOURCES] = json_safe(sources)
+    return core
 
 
 def finalize(core: dict, *, version: int, reason: str | None, created_at: datetime) -> dict:

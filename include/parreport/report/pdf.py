@@ -12,7 +12,7 @@ from ..figures import BIEU06_COLUMNS
 from ..periods import Window
 from .charts import escape, font_path, indicator_figure, render, trend_figure
 from .model import document_model
-from .view import UNITS_NOTE, View, make_view
+from .view import UNITS_NOTE, Revision, View, make_view, nonbreaking
 
 __all__ = ["build_pdf"]
 
@@ -62,6 +62,8 @@ def _styles() -> dict:
         caption=ParagraphStyle("caption", fontName=FI, fontSize=8, leading=10, alignment=TA_CENTER, spaceAfter=6),
         right_i=ParagraphStyle("right_i", fontName=FI, fontSize=8, leading=10, alignment=TA_RIGHT),
         nn=ParagraphStyle("nn", fontName=FB, fontSize=8, leading=10),
+        rev_title=ParagraphStyle("rev_title", fontName=FB, fontSize=10, leading=13, spaceAfter=2),
+        rev=ParagraphStyle("rev", fontName=F, fontSize=9, leading=12, alignment=TA_JUSTIFY),
     )
     return s
 
@@ -80,7 +82,7 @@ class _Story:
     def P(self, text: Any, style: str = "body"):
         from reportlab.platypus import Paragraph
 
-        return Paragraph(escape(str(text)), self.s[style])
+        return Paragraph(escape(nonbreaking(str(text))), self.s[style])
 
     def texts(self, section: str) -> list:
         return [self.P(t) for t in self.m["text"][section]]
@@ -117,6 +119,20 @@ class _Story:
                       P(f"Tình hình, kết quả giải quyết thủ tục hành chính {m['quarter']}", "center_b"),
                       P(f"(Kỳ báo cáo {m['period']})", "center_i"), Spacer(1, 4 * mm),
                       P(f"Kính gửi: {m['recipient']}.", "center"), Spacer(1, 3 * mm)]
+        if m["revision"] is not None:
+            self.revision(m["revision"])
+
+    def revision(self, rev: Revision) -> None:
+        from reportlab.lib import colors
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Spacer
+
+        box = self.table([[[self.P(rev.title, "rev_title"), self.P(rev.replaced, "rev"), self.P(rev.why, "rev")]]],
+                         [180], [("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#B26A00")),
+                                 ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#FFF6E0")),
+                                 ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)])
+        self.flow += [box, Spacer(1, 3 * mm)]
 
     # -- I. Biểu 06 --
     def bieu06(self) -> None:
@@ -191,7 +207,7 @@ class _Story:
         rows, st = [[P(t, "small_bc") for t in _INDICATOR_HEAD]], self.grid + [self._head_fill()]
         for unit in self.m["units"]:
             st += [("SPAN", (0, len(rows)), (-1, len(rows))), self.fill(len(rows), _UNIT)]
-            rows.append([P(f"{unit['name']} ({unit['code']}) – {unit['missed']} chỉ tiêu không đạt", "small_b")]
+            rows.append([P(f"{unit['name']} – {unit['missed']} chỉ tiêu không đạt", "small_b")]
                         + [""] * 7)
             for n, r in enumerate(unit["rows"], 1):
                 if r["result"] == "Không đạt":
@@ -209,14 +225,14 @@ class _Story:
         from reportlab.platypus import Image, KeepTogether
 
         m, P = self.m, self.P
-        self.flow.append(P("III. XU HƯỚNG CÁC QUÝ GẦN ĐÂY", "h1"))
-        if m["has_trend"]:
+        heading = P("III. XU HƯỚNG CÁC QUÝ GẦN ĐÂY", "h1")
+        if m["has_trend"]:  # the heading goes with the chart, never alone at a page's foot
             png = render(trend_figure, self.v, "png")
-            self.flow.append(KeepTogether([P(f"Số liệu các quý {', '.join(m['trend_labels'])} (toàn đơn vị)."),
+            self.flow.append(KeepTogether([heading, P(f"Số liệu các quý {', '.join(m['trend_labels'])} (toàn đơn vị)."),
                                            _png_flowable(Image, png, 178 * mm),
                                            P("Hình 2. Số hồ sơ và giá trị các chỉ tiêu qua các quý", "caption")]))
         else:
-            self.flow.append(P("Chưa có số liệu các quý trước trong kho dữ liệu để thể hiện xu hướng."))
+            self.flow += [heading, P("Chưa có số liệu các quý trước trong kho dữ liệu để thể hiện xu hướng.")]
 
     # -- IV. Data quality --
     def quality(self) -> None:
@@ -261,7 +277,7 @@ class _Story:
 
 def build_pdf(content: Mapping, *, agency: str, agency_name: str, window: Window,
               history: Iterable[tuple[Window, Mapping]] = (),
-              unit_names: Mapping[str, str] | None = None) -> bytes:
+              unit_names: Mapping[str, str] | None = None, revision: Revision | None = None) -> bytes:
     """The report as an A4 PDF with DejaVu Sans embedded; identical bytes for identical inputs."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -269,7 +285,7 @@ def build_pdf(content: Mapping, *, agency: str, agency_name: str, window: Window
     from reportlab.platypus import SimpleDocTemplate
 
     _register_fonts()
-    v = make_view(content, agency, agency_name, window, history, unit_names)
+    v = make_view(content, agency, agency_name, window, history, unit_names, revision)
     m = document_model(v)
     story = _Story(v, m)
     for section in (story.heading, story.bieu06, story.indicators, story.trend, story.quality, story.closing):
@@ -277,6 +293,8 @@ def build_pdf(content: Mapping, *, agency: str, agency_name: str, window: Window
 
     buf = io.BytesIO()
     footer = f"{m['agency_name']} – Báo cáo {m['quarter']}"
+    if revision is not None:
+        footer += f" – phiên bản {revision.version} (thay thế phiên bản {revision.replaces})"
 
     def on_page(canvas, doc):
         canvas.saveState()

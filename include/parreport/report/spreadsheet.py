@@ -9,21 +9,22 @@ import zipfile
 from datetime import datetime
 from typing import Any, Mapping
 
+from .. import fmt
 from ..figures import BIEU06_COLUMNS, INDICATOR_NAMES, TOTAL_CODE
 from ..periods import Window
-from .view import (COLUMN_LABELS, FORM_NAME, FORM_SOURCE, FORM_TITLE, IDENTITY_NOTE, LEVELS, OUTCOMES, RECIPIENT,
-                   View, as_int, cell, indicator_gap, indicator_note, indicator_result, make_view, period_text,
+from .view import (COLUMN_LABELS, FORM_NAME, FORM_SOURCE, FORM_TITLE, IDENTITY_NOTE, RECIPIENT,
+                   Revision, View, as_int, cell, indicator_gap, indicator_note, indicator_result, make_view, period_text,
                    quarter_text, upper_first)
 
 __all__ = ["build_xlsx"]
 
 
 def build_xlsx(content: Mapping, *, agency: str, agency_name: str, window: Window,
-               unit_names: Mapping[str, str] | None = None) -> bytes:
+               unit_names: Mapping[str, str] | None = None, revision: Revision | None = None) -> bytes:
     """Biểu 06, the indicators against targets and the data quality, as an XLSX workbook."""
     from openpyxl import Workbook
 
-    v = make_view(content, agency, agency_name, window, (), unit_names)
+    v = make_view(content, agency, agency_name, window, (), unit_names, revision)
     wb = Workbook()
     ws = wb.active
     ws.title = "Biểu 06"
@@ -34,6 +35,9 @@ def build_xlsx(content: Mapping, *, agency: str, agency_name: str, window: Windo
     wb.properties.creator = v.agency_name
     wb.properties.lastModifiedBy = v.agency_name
     wb.properties.title = f"{FORM_TITLE} – {quarter_text(window)}"
+    if v.revision is not None:
+        wb.properties.title += f" – phiên bản {v.revision.version}"
+        wb.properties.description = f"{v.revision.replaced} {v.revision.why}"
     wb.properties.created = stamp
     wb.properties.modified = stamp
     return _save_workbook(wb, stamp)
@@ -76,7 +80,7 @@ def _styles():
     }
 
 
-def _put(ws, row: int, col: int, value: Any, font=None, align=None, border=None, fill=None, fmt: str | None = None):
+def _put(ws, row: int, col: int, value: Any, font=None, align=None, border=None, fill=None, numfmt: str | None = None):
     cell = ws.cell(row=row, column=col, value=value)
     if font is not None:
         cell.font = font
@@ -86,8 +90,8 @@ def _put(ws, row: int, col: int, value: Any, font=None, align=None, border=None,
         cell.border = border
     if fill is not None:
         cell.fill = fill
-    if fmt is not None:
-        cell.number_format = fmt
+    if numfmt is not None:
+        cell.number_format = numfmt
     return cell
 
 
@@ -106,7 +110,12 @@ def _heading_rows(ws, v: View, s: dict, width: int, title: str) -> int:
          s["center"])
     _put(ws, 6, 1, f"Đơn vị báo cáo: {v.agency_name} (mã đơn vị {v.agency})", s["normal"])
     _put(ws, 7, 1, f"Đơn vị nhận báo cáo: {RECIPIENT}", s["normal"])
-    return 8
+    if v.revision is None:
+        return 8
+    ws.merge_cells(f"A8:{last}8")
+    _put(ws, 8, 1, f"{v.revision.title}. {v.revision.replaced} {v.revision.why}", s["bold"], s["left"])
+    ws.row_dimensions[8].height = 15 * (2 + len(v.revision.why) // 160)
+    return 9
 
 
 def _xlsx_bieu06(ws, v: View) -> None:
@@ -206,8 +215,8 @@ def _xlsx_indicators(ws, v: View) -> None:
             (float(gap) if gap is not None else None, "+0.00;-0.00;0.00", s["right"]),
             (indicator_note(item), None, s["left"]),
         ]
-        for c, (value, fmt, align) in enumerate(values, 1):
-            _put(ws, row, c, value, s["normal"], align, s["border"], fill, fmt)
+        for c, (value, numfmt, align) in enumerate(values, 1):
+            _put(ws, row, c, value, s["normal"], align, s["border"], fill, numfmt)
         row += 1
     for col, width in zip("ABCDEFGHIJKL", (6, 28, 60, 18, 40, 10, 10, 11, 11, 11, 16, 36)):
         ws.column_dimensions[col].width = width
@@ -244,8 +253,8 @@ def _xlsx_quality(ws, v: View) -> None:
         fill = s["bad_fill"] if check.get("KetQua") == "KHONG_DAT" else None
         _put(ws, row, 1, n, s["normal"], s["center"], s["border"], fill)
         _put(ws, row, 2, check.get("Ten"), s["normal"], s["left"], s["border"], fill)
-        _put(ws, row, 3, LEVELS.get(check.get("MucDo"), check.get("MucDo")), s["normal"], s["center"], s["border"], fill)
-        _put(ws, row, 4, OUTCOMES.get(check.get("KetQua"), check.get("KetQua")), s["normal"], s["center"],
+        _put(ws, row, 3, fmt.label("muc_do", check.get("MucDo")), s["normal"], s["center"], s["border"], fill)
+        _put(ws, row, 4, fmt.label("ket_qua", check.get("KetQua")), s["normal"], s["center"],
              s["border"], fill)
         _put(ws, row, 5, as_int(check.get("SoLoi")), s["normal"], s["right"], s["border"], fill, "#,##0")
         row += 1
@@ -264,8 +273,8 @@ def _xlsx_quality(ws, v: View) -> None:
                   (COLUMN_LABELS.get(d.get("Cot"), d.get("Cot")), None, s["left"]),
                   (portal, "#,##0", s["right"]), (ours, "#,##0", s["right"]),
                   (portal - ours, "+#,##0;-#,##0;0", s["right"])]
-        for c, (value, fmt, align) in enumerate(values, 1):
-            _put(ws, row, c, value, s["normal"], align, s["border"], None, fmt)
+        for c, (value, numfmt, align) in enumerate(values, 1):
+            _put(ws, row, c, value, s["normal"], align, s["border"], None, numfmt)
         row += 1
     if not diffs:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
+from .. import fmt
 from ..figures import BIEU06_COLUMNS, TOTAL_CODE
 from ..periods import Window
 
@@ -64,9 +64,6 @@ COLUMN_LABELS: dict[str, str] = {
 }
 assert tuple(COLUMN_LABELS) == BIEU06_COLUMNS
 
-_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
-LEVELS = {"CHAN": "Chặn", "CANH_BAO": "Cảnh báo"}
-OUTCOMES = {"DAT": "Đạt", "KHONG_DAT": "Không đạt"}
 UNITS_NOTE = ("Mỗi đơn vị trực thuộc được tính cùng các đơn vị cấp dưới của nó; bảng đầy đủ mọi chỉ tiêu của mọi "
               "phạm vi có trong tệp Biểu 06 (XLSX), trang “Chỉ tiêu”.")
 IDENTITY_NOTE = "Ghi chú: (3) = (4) + (5) + (6) = (7) + (11); (7) = (8) + (9) + (10); (11) = (12) + (13)."
@@ -81,42 +78,13 @@ def cell(row: Mapping, path: str) -> int:
     return as_int((row.get(group) or {}).get(col))
 
 
-def fmt_int(value: Any) -> str:
-    """1234567 -> "1.234.567" (Vietnamese grouping)."""
-    return f"{as_int(value):,}".replace(",", ".")
-
-
-def fmt_dec(value: Any, places: int = 2) -> str:
-    """95.5 -> "95,50" (Vietnamese decimal comma)."""
-    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "-" if d < 0 else ""
-    whole, _, frac = f"{abs(d):f}".partition(".")
-    whole = f"{int(whole):,}".replace(",", ".")
-    return f"{sign}{whole},{frac}" if frac else f"{sign}{whole}"
-
-
-def fmt_pct(value: Any) -> str:
-    return "—" if value is None else f"{fmt_dec(value)}%"
-
-
-def fmt_target(value: Any) -> str:
-    if value is None:
-        return "—"
-    d = Decimal(str(value))
-    return f"{fmt_dec(d, 0 if d == d.to_integral_value() else 2)}%"
-
-
-def date_text(moment: datetime) -> str:
-    return f"{moment:%d/%m/%Y}"
-
-
 def quarter_text(window: Window) -> str:
     """"quý I năm 2025"."""
-    return f"quý {_ROMAN[window.quarter]} năm {window.year}"
+    return fmt.quarter_roman(window.year, window.quarter)
 
 
 def period_text(window: Window) -> str:
-    return f"từ ngày {date_text(window.start)} đến ngày {date_text(window.end)}"
+    return f"từ ngày {fmt.date_text(window.start)} đến ngày {fmt.date_text(window.end)}"
 
 
 def round2(value: Fraction) -> Decimal:
@@ -125,8 +93,7 @@ def round2(value: Fraction) -> Decimal:
 
 def indicator_result(item: Mapping) -> str:
     """"Đạt", "Không đạt", or "—" when there is no value or no target."""
-    met = item.get("DatMucTieu")
-    return "—" if met is None else ("Đạt" if met else "Không đạt")
+    return fmt.label("dat_muc_tieu", item.get("DatMucTieu"))
 
 
 def indicator_gap(item: Mapping) -> Decimal | None:
@@ -147,6 +114,15 @@ def indicator_note(item: Mapping) -> str:
     if item.get("DatMucTieu") is False and gap is not None and gap == 0:
         return "Thấp hơn mục tiêu dưới 0,01 điểm phần trăm"
     return ""
+
+
+_NBSP = "\u00a0"
+
+
+def nonbreaking(text: str) -> str:
+    """A figure stays on one line with its sign: ``94,37 %`` and ``≥ 80 %`` get no-break spaces
+    (for the HTML and the PDF; the text itself keeps plain spaces)."""
+    return text.replace(" %", _NBSP + "%").replace("≥ ", "≥" + _NBSP).replace("≤ ", "≤" + _NBSP)
 
 
 def upper_first(text: str) -> str:
@@ -170,6 +146,31 @@ def split_agency(agency_name: str) -> tuple[str, str]:
 def province(agency_name: str) -> str:
     m = re.search(r"\s+(?:tỉnh|thành phố)\s+(.+)$", agency_name, flags=re.IGNORECASE)
     return m.group(1) if m else ""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What a later version's documents say about the version they replace: its number, its
+    receipt and the LyDoDieuChinh. Version 1 has none, so its documents do not depend on the
+    version and say the same as the content that decides whether anything new is sent."""
+    version: int
+    replaces: int
+    receipt: str | None
+    reason: str
+
+    @property
+    def title(self) -> str:
+        return f"Báo cáo điều chỉnh – phiên bản {self.version}, thay thế phiên bản {self.replaces}"
+
+    @property
+    def replaced(self) -> str:
+        receipt = f" (biên nhận {self.receipt})" if self.receipt else ""
+        return (f"Báo cáo này là phiên bản {self.version}, thay thế báo cáo phiên bản {self.replaces} đã gửi "
+                f"Sở Nội vụ{receipt}.")
+
+    @property
+    def why(self) -> str:
+        return f"Lý do điều chỉnh: {self.reason}"
 
 
 @dataclass
@@ -198,6 +199,7 @@ class View:
     window: Window
     history: list[Quarter]
     unit_names: Mapping[str, str] = field(default_factory=dict)
+    revision: Revision | None = None
 
     @property
     def current(self) -> Quarter:
@@ -240,11 +242,15 @@ def nfc(value: Any) -> Any:
 
 
 def make_view(content: Mapping, agency: str, agency_name: str, window: Window,
-          history: Iterable[tuple[Window, Mapping]] = (), unit_names: Mapping[str, str] | None = None) -> View:
+              history: Iterable[tuple[Window, Mapping]] = (), unit_names: Mapping[str, str] | None = None,
+              revision: Revision | None = None) -> View:
     here = (window.year, window.quarter)
     past = {}
     for w, c in history or ():
         if c and (w.year, w.quarter) < here:
             past[(w.year, w.quarter)] = Quarter(w, nfc(c))
     ordered = [past[k] for k in sorted(past)][-(TREND_QUARTERS - 1):]
-    return View(nfc(content), agency, nfc(agency_name or agency), window, ordered, nfc(dict(unit_names or {})))
+    if revision is not None:
+        revision = Revision(revision.version, revision.replaces, revision.receipt, nfc(revision.reason))
+    return View(nfc(content), agency, nfc(agency_name or agency), window, ordered, nfc(dict(unit_names or {})),
+                revision)
