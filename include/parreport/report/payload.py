@@ -1,4 +1,5 @@
-"""The body of report-api.yaml's BaoCaoQuy, and what distinguishes one version from another."""
+"""The body of report-api.yaml's BaoCaoQuy, and what distinguishes one version from another
+(``figures_sha``); the LyDoDieuChinh of a later version is written by ``changes.py``."""
 from __future__ import annotations
 
 import hashlib
@@ -66,30 +67,3 @@ def figures_sha(body: dict) -> str:
     """SHA-256 of what the report says: the body without NgayLap, ChuKy, PhienBan, LyDoDieuChinh."""
     core = {k: v for k, v in body.items() if k not in _VOLATILE}
     return hashlib.sha256(rfc8785.dumps(json_safe(core))).hexdigest()
-
-
-def _flat(body: dict) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for row in body.get("Bieu06", []):
-        for group in ("TiepNhan", "DaGiaiQuyet", "DangGiaiQuyet"):
-            for col, val in row.get(group, {}).items():
-                flat[f"Biểu 06 {row['MaLinhVuc']} {group}.{col}"] = val
-    for item in body.get("ChiTieu", []):
-        for col in ("TuSo", "MauSo", "MucTieu"):
-            flat[f"{item['MaChiTieu']} ({item['PhamVi']}) {col}"] = item.get(col)
-    quality = body.get("ChatLuongDuLieu", {})
-    for col in ("SoBanGhi", "SoBanGhiLoai", "SoBanGhiDaSua"):
-        flat[f"ChatLuongDuLieu.{col}"] = quality.get(col)
-    return flat
-
-
-def describe_changes(old: dict, new: dict, limit: int = 15) -> str:
-    """A Vietnamese sentence listing what changed between two bodies (for LyDoDieuChinh)."""
-    a, b = _flat(old), _flat(new)
-    changes = [f"{k}: {a.get(k, 0)} → {b.get(k, 0)}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    old_version = old.get("PhienBan")
-    if not changes:
-        return f"Cập nhật so với phiên bản {old_version}: chất lượng dữ liệu hoặc tệp đính kèm thay đổi, số liệu không đổi."
-    shown = "; ".join(changes[:limit])
-    more = f"; và {len(changes) - limit} thay đổi khác" if len(changes) > limit else ""
-    return f"Điều chỉnh số liệu so với phiên bản {old_version} ({len(changes)} thay đổi): {shown}{more}."
