@@ -398,7 +398,8 @@ def test_a_later_version_says_which_version_it_replaces_and_why(xlsx, pdf, html)
     ws = load_workbook(io.BytesIO(v2["xlsx"]))["Biểu 06"]
     xlsx_text = " ".join(str(v) for r in _sheet_rows(ws) for v in r if v is not None)
     for name, text in (("pdf", pdf_text), ("html", html_text), ("xlsx", xlsx_text)):
-        assert "phiên bản 2, thay thế phiên bản 1" in text, name
+        assert "Báo cáo này là phiên bản 2, thay thế báo cáo phiên bản 1 đã gửi Sở Nội vụ (biên nhận TN-1)" in text, name
+        assert "Lý do điều chỉnh: 1 hồ sơ được cán bộ dữ liệu sửa" in text, name
         assert "biên nhận TN-1" in text and "Cổng ghi sai ngày hẹn" in text, name
     for name, text in (("pdf", _text_of_pdf(pdf)), ("html", _visible_text(html))):
         assert "thay thế phiên bản" not in text, name

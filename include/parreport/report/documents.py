@@ -11,10 +11,14 @@ lives:
 * ``html.py`` (+ ``templates/report.html.j2``) — the HTML; ``pdf.py`` — the PDF;
 * this module — the attachments (names, MIME types, TepDinhKem items) and the public API.
 
-The report's versioning compares the whole body, attachments included, so every document is
-byte-identical for identical inputs: no clock is read anywhere. The documents change only when
-the figures, the agency's name or the history (previous quarters' figures) change — or when a
-pinned library that renders them is upgraded.
+What decides whether a new version is sent (``payload.figures_sha``) covers the documents as
+version 1 shows them, so every document is byte-identical for identical inputs: no clock is
+read anywhere. They change only when the figures, the agency's or sub-units' names or the
+history (previous quarters' figures) change — or when a pinned library that renders them is
+upgraded. A later version's documents also say which version they replace and why
+(:class:`Revision`); they are rendered at submission, when the version is known
+(``draft_attachments``), from the sources kept with the draft, and are byte-identical for the
+same version and reason. Their "replaces" text never counts as a change.
 """
 from __future__ import annotations
 

@@ -64,6 +64,9 @@ def finalize(core: dict, *, version: int, reason: str | None, created_at: dateti
 
 
 def figures_sha(body: dict) -> str:
-    """SHA-256 of what the report says: the body without NgayLap, ChuKy, PhienBan, LyDoDieuChinh."""
+    """SHA-256 of what the report says: the body without NgayLap, ChuKy, PhienBan, LyDoDieuChinh
+    and the draft's document sources. Its TepDinhKem must be the documents as version 1 shows
+    them (``pipeline.build_report`` builds them so): a later version's "replaces version N" text
+    is not what the report says, and an unchanged re-run must not see it as a change."""
     core = {k: v for k, v in body.items() if k not in _VOLATILE}
     return hashlib.sha256(rfc8785.dumps(json_safe(core))).hexdigest()

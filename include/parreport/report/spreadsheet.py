@@ -113,7 +113,7 @@ def _heading_rows(ws, v: View, s: dict, width: int, title: str) -> int:
     if v.revision is None:
         return 8
     ws.merge_cells(f"A8:{last}8")
-    _put(ws, 8, 1, f"{v.revision.title}. {v.revision.replaced} {v.revision.why}", s["bold"], s["left"])
+    _put(ws, 8, 1, f"Báo cáo điều chỉnh: {v.revision.replaced} {v.revision.why}", s["bold"], s["left"])
     ws.row_dimensions[8].height = 15 * (2 + len(v.revision.why) // 160)
     return 9
 

@@ -170,7 +170,11 @@ class Revision:
 
     @property
     def why(self) -> str:
-        return f"Lý do điều chỉnh: {self.reason}"
+        """The LyDoDieuChinh, without its opening "Phiên bản N thay thế phiên bản M (…):" that
+        :attr:`replaced` already says."""
+        reason = re.sub(rf"^Phiên bản {self.version} thay thế phiên bản {self.replaces}( \([^)]*\))?:\s*", "",
+                        self.reason)
+        return f"Lý do điều chỉnh: {upper_first(reason)}"
 
 
 @dataclass
