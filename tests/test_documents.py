@@ -343,7 +343,7 @@ def test_decomposed_names_are_normalised():
 EXPECTED_SHA256 = {
     "xlsx": "e13c695ab00acaa9baad410b943d3fe016b2ab7e7dc3f3029fbd16f24e7fb91c",
     "pdf": "9d818cc6c6a839f00600a058d5cec98322ccab384c19cfdad77aeee00f89cca9",
-    "html": "5fd7468d9bb795c4df4bba42d913c7e80a1edcdcd53d4e418682e0e0c411835a",
+    "html": "10c96d36813b3fa4af5ebff4569b85922342311c97aa172840cea09c3c3dc60b",
 }
 
 
