@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from parreport.figures import BIEU06_COLUMNS, INDICATOR_NAMES
 from parreport.periods import window_for
 from parreport.report import documents as docs
+from parreport.report import view as docs_view
 from parreport.report.payload import build_core
 
 AGENCY = "000.00.20.H57"
@@ -196,12 +197,12 @@ def test_narrative_rises_falls_and_missed_targets():
     comparison = " ".join(text["so_sanh"])
     assert comparison.startswith("So với quý IV năm 2024")
     # HS_DUNG_HAN 91,67% (1100/1200) -> 98,33% (1180/1200): rose by 6,66 points
-    assert "hồ sơ giải quyết đúng hạn tăng 6,66 điểm phần trăm (91,67% → 98,33%)" in comparison
+    assert "hồ sơ giải quyết đúng hạn tăng 6,66 điểm phần trăm (91,67 % → 98,33 %)" in comparison
     targets = " ".join(text["chi_tieu"])
-    assert "Tỷ lệ hồ sơ được giải quyết trước hạn và đúng hạn: đạt 98,33% so với mục tiêu 100%, " \
+    assert "Tỷ lệ hồ sơ được giải quyết trước hạn và đúng hạn: đạt 98,33 % so với mục tiêu ≥ 100 %, " \
            "thấp hơn 1,67 điểm phần trăm" in targets
     # 99999/100000 rounds to 100,00% but misses 100% by less than 0,01 point
-    assert "Tỷ lệ hồ sơ được đồng bộ lên Cổng Dịch vụ công quốc gia: đạt 100,00% so với mục tiêu 100%, " \
+    assert "Tỷ lệ hồ sơ được đồng bộ lên Cổng Dịch vụ công quốc gia: đạt 100,00 % so với mục tiêu ≥ 100 %, " \
            "thấp hơn chưa đến 0,01 điểm phần trăm" in targets
     assert "Hồ sơ trễ hạn có thư xin lỗi" in targets  # no value this quarter
     assert "Văn phòng Sở có" in targets
@@ -242,7 +243,7 @@ def test_html_is_self_contained_with_narrative_and_charts(html):
     from markupsafe import escape
     for section in narrative.values():
         for paragraph in section:
-            assert str(escape(paragraph)) in text
+            assert str(escape(docs_view.nonbreaking(paragraph))) in text
     for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BÁO CÁO",
                      "Tình hình, kết quả giải quyết thủ tục hành chính quý I năm 2025", "SỞ LAO ĐỘNG",
                      "Tổng cộng", "Đúng hạn", "CHẤT LƯỢNG DỮ LIỆU", "Q4/2024"):
@@ -334,3 +335,93 @@ def test_decomposed_names_are_normalised():
     kw = dict(KW, agency_name=unicodedata.normalize("NFD", AGENCY_NAME))
     assert docs.build_xlsx(nfd, **kw) == docs.build_xlsx(CONTENT, **KW)
     assert docs.build_html(nfd, **kw) == docs.build_html(CONTENT, **KW)
+
+
+# -- fixed bytes ---------------------------------------------------------------------------------------
+# The SHA-256 of each document for the fixed input above: a refactoring must leave them as they are;
+# only an intended change of what a document shows (or a pinned renderer's upgrade) changes them.
+EXPECTED_SHA256 = {
+    "xlsx": "e13c695ab00acaa9baad410b943d3fe016b2ab7e7dc3f3029fbd16f24e7fb91c",
+    "pdf": "9d818cc6c6a839f00600a058d5cec98322ccab384c19cfdad77aeee00f89cca9",
+    "html": "10c96d36813b3fa4af5ebff4569b85922342311c97aa172840cea09c3c3dc60b",
+}
+
+
+def test_documents_bytes_are_fixed_for_the_fixed_input(xlsx, pdf, html):
+    got = {name: hashlib.sha256(data).hexdigest() for name, data in (("xlsx", xlsx), ("pdf", pdf), ("html", html))}
+    assert got == EXPECTED_SHA256
+
+
+# -- words and numbers a reader reads without effort ------------------------------------------------
+
+def _visible_text(html: bytes) -> str:
+    text = html.decode("utf-8")
+    text = re.sub(r"<style>.*?</style>|<svg.*?</svg>", " ", text, flags=re.DOTALL)
+    return " ".join(re.sub(r"<[^>]+>", " ", text).replace("\u00a0", " ").split())
+
+
+def test_one_formatting_of_numbers_and_labels_instead_of_codes(html, pdf):
+    from pypdf import PdfReader
+
+    shown = {"html": _visible_text(html),
+             "pdf": " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())}
+    for name, text in shown.items():
+        assert "98,33 %" in text and "≥ 80 %" in text and "≥ 100 %" in text, name
+        assert not re.search(r"\d%", text), (name, re.findall(r".{20}\d%.{5}", text)[:3])
+        assert ">= " not in text and "66.67" not in text, name
+        for code in ("CHAN", "CANH_BAO", "KHONG_DAT", "DatMucTieu"):
+            assert not re.search(rf"\b{code}\b", text), (name, code)
+        assert "Chặn" in text and "Cảnh báo" in text and "Không đạt" in text, name
+    # sub-units by name, not by code
+    assert "Văn phòng Sở – 8 chỉ tiêu không đạt" in shown["html"] and SUB not in shown["html"]
+    # a figure stays on one line with its sign
+    assert "98,33\u00a0%" in html.decode() and "≥\u00a080\u00a0%" in html.decode()
+
+
+# -- a later version's documents ----------------------------------------------------------------------
+
+REASON = ("Phiên bản 2 thay thế phiên bản 1 (biên nhận TN-1): 1 hồ sơ được cán bộ dữ liệu sửa (NgayHenTra của "
+          "hồ sơ HS-1 — lý do: \"Cổng ghi sai ngày hẹn\", Nguyễn Văn B); vì vậy Biểu 06 dòng Tổng cộng: "
+          "đã giải quyết 1.306 → 1.307.")
+REVISION = docs.Revision(version=2, replaces=1, receipt="TN-1", reason=REASON)
+
+
+def test_a_later_version_says_which_version_it_replaces_and_why(xlsx, pdf, html):
+    from pypdf import PdfReader
+
+    items = docs.build_attachments(CONTENT, history=HISTORY, revision=REVISION, **KW)
+    v2 = dict(zip(("xlsx", "pdf", "html"), (docs.decode_attachment(i) for i in items)))
+    assert v2["xlsx"] != xlsx and v2["pdf"] != pdf and v2["html"] != html
+    assert docs.build_attachments(copy.deepcopy(CONTENT), history=HISTORY, revision=REVISION, **KW) == items
+    pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(v2["pdf"])).pages).split())
+    html_text = _visible_text(v2["html"])
+    ws = load_workbook(io.BytesIO(v2["xlsx"]))["Biểu 06"]
+    xlsx_text = " ".join(str(v) for r in _sheet_rows(ws) for v in r if v is not None)
+    for name, text in (("pdf", pdf_text), ("html", html_text), ("xlsx", xlsx_text)):
+        assert "Báo cáo này là phiên bản 2, thay thế báo cáo phiên bản 1 đã gửi Sở Nội vụ (biên nhận TN-1)" in text, name
+        assert "Lý do điều chỉnh: 1 hồ sơ được cán bộ dữ liệu sửa" in text, name
+        assert "biên nhận TN-1" in text and "Cổng ghi sai ngày hẹn" in text, name
+    for name, text in (("pdf", _text_of_pdf(pdf)), ("html", _visible_text(html))):
+        assert "thay thế phiên bản" not in text, name
+    # the XLSX's figures stay where they were read: Biểu 06 header found by its numbered row
+    numbered = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "(1)")
+    assert ws.cell(numbered + 1, 2).value == "Việc làm"
+
+
+def _text_of_pdf(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def test_a_drafts_documents_are_rendered_again_byte_for_byte():
+    import json
+
+    sources = docs.document_sources(HISTORY, UNITS)
+    items = docs.build_attachments(CONTENT, history=HISTORY, **KW)
+    core = build_core(agency=AGENCY, agency_name=AGENCY_NAME, window=WINDOW, content=CONTENT, attachments=items,
+                      sources=sources)
+    stored = json.loads(json.dumps(core))  # as the store keeps it
+    assert docs.draft_attachments(stored, WINDOW) == items
+    assert docs.draft_attachments(stored, WINDOW, REVISION) == docs.build_attachments(
+        CONTENT, history=HISTORY, revision=REVISION, **KW)

@@ -6,6 +6,7 @@ are the true copies, which were planted invalid), never against the pipeline's o
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -290,6 +291,9 @@ def test_a_stewards_correction_makes_exactly_one_new_version_with_its_reason(fir
     assert [a["body"]["PhienBan"] for a in accepted] == [1, 2]
     v2 = accepted[1]["body"]
     assert v2["LyDoDieuChinh"] and "phiên bản 1" in v2["LyDoDieuChinh"]
+    assert f"NgayTiepNhan của hồ sơ {target['MaHoSo']} — lý do: “Cổng thiếu ngày tiếp nhận”, Cán bộ A" in v2["LyDoDieuChinh"]
+    assert "thay thế phiên bản 1".encode() in next(base64.b64decode(d["NoiDung"]) for d in v2["TepDinhKem"]
+                                                  if d["TenTep"].endswith(".html"))
     assert v2["ChatLuongDuLieu"]["SoBanGhiDaSua"] == 1
     assert v2["ChatLuongDuLieu"]["SoBanGhiLoai"] == before["ChatLuongDuLieu"]["SoBanGhiLoai"] - 1
     corrected = {**target, "NgayTiepNhan": target["NgayNopHoSo"]}

@@ -14,6 +14,7 @@ from parreport import store as st
 from parreport.config import load_settings
 from parreport.http import Endpoint
 from parreport.periods import window_for
+from parreport.report.documents import decode_attachment
 from parreport.report.signing import generate_keypair
 from parreport.sandbox.runner import run_sandbox
 
@@ -80,9 +81,62 @@ def test_unchanged_rerun_sends_nothing_and_a_change_is_the_next_version(env):
     accepted = sb.accepted()
     assert [a["body"]["PhienBan"] for a in accepted] == [1, 2]
     reason = accepted[1]["body"]["LyDoDieuChinh"]
-    assert "phiên bản 1" in reason and "HS_DUNG_HAN" in reason and "2 → 1" in reason
+    receipt = first["MaTiepNhan"]
+    assert reason.startswith(f"Phiên bản 2 thay thế phiên bản 1 (biên nhận {receipt}): dữ liệu Cổng DVC")
+    assert "chỉ tiêu “Hồ sơ giải quyết đúng hạn” (HS_DUNG_HAN) của toàn đơn vị: 100,00 % → 50,00 % (tử số 2 → 1)" \
+        in reason
     assert [(v["version"], v["status"]) for v in versions(settings)] == [(1, "ACCEPTED"), (2, "ACCEPTED")]
+    # version 1's documents are the draft's; version 2's say what they replace, and why
+    v1_docs, v2_docs = (a["body"]["TepDinhKem"] for a in accepted)
+    assert "thay thế phiên bản" not in _html(v1_docs)
+    html = _html(v2_docs)
+    assert "phiên bản 2, thay thế phiên bản 1" in html and f"biên nhận {receipt}" in html and "HS_DUNG_HAN" in html
+    assert _text(v2_docs, ".pdf").count("thay thế phiên bản 1") >= 2  # the box and every page's footer
+    # an unchanged re-run sees no change in its own "replaces" text: nothing is sent
     assert not run(settings, endpoint, priv)["sent"]
+    assert not run(settings, endpoint, priv)["sent"]
+    assert len(sb.accepted()) == 2
+    # the documents of version 2 kept on disk are the ones sent
+    folder = pipeline.report_dir(settings, PERIOD, 2)
+    assert [(folder / d["TenTep"]).read_bytes() for d in v2_docs] == [decode_attachment(d) for d in v2_docs]
+
+
+def test_the_reason_names_the_stewards_correction(env):
+    settings, sb, endpoint, priv = env
+    put_figures(settings, CONTENT)
+    run(settings, endpoint, priv)
+    store = st.Store(settings.store_url)
+    with store.engine.begin() as conn:
+        conn.execute(st.corrections.insert().values(
+            agency=AGENCY, window_key=PERIOD.window.key, ma_ho_so="HS-0001", field="NgayKetThucXuLy",
+            value_json='"20250610100000"', old_json=None, created_by="Nguyễn Văn B", created_at=st.utcnow(),
+            status="HIEU_LUC", reason="Cổng ghi nhầm ngày kết thúc; đã đối chiếu sổ theo dõi, gọi 0912345678"))
+    store.dispose()
+    changed = copy.deepcopy(CONTENT)
+    for row in changed["Bieu06"]:
+        row["DaGiaiQuyet"].update(Tong=3, DungHan=2)
+        row["DangGiaiQuyet"].update(Tong=0, TrongHan=0)
+    put_figures(settings, changed)
+    assert run(settings, endpoint, priv)["PhienBan"] == 2
+    reason = sb.accepted()[1]["body"]["LyDoDieuChinh"]
+    assert "1 hồ sơ được cán bộ dữ liệu sửa (NgayKetThucXuLy của hồ sơ HS-0001 — lý do: “Cổng ghi nhầm ngày kết " \
+           "thúc; đã đối chiếu sổ theo dõi, gọi [đã ẩn]”, Nguyễn Văn B)" in reason
+    assert "vì vậy Biểu 06 dòng Tổng cộng: đã giải quyết 2 → 3, đã giải quyết đúng hạn 1 → 2, đang giải quyết 1 → 0" \
+        in reason
+    assert "0912345678" not in reason and len(reason) < 1200
+
+
+def _html(items: list[dict]) -> str:
+    return decode_attachment(next(i for i in items if i["TenTep"].endswith(".html"))).decode("utf-8")
+
+
+def _text(items: list[dict], suffix: str) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    data = decode_attachment(next(i for i in items if i["TenTep"].endswith(suffix)))
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
 
 
 def test_a_version_sent_but_not_recorded_is_adopted_not_resent(env):
@@ -108,3 +162,46 @@ def test_a_version_this_store_never_recorded_stops_the_submission(env, tmp_path,
     with pytest.raises(pipeline.SubmissionConflict, match=r"phiên bản \[1\]"):
         run(other, endpoint, priv)
     assert len(sb.accepted()) == 1
+
+
+# -- LyDoDieuChinh without the intake -----------------------------------------------------------------
+
+def test_the_reason_is_bounded_and_says_when_only_the_documents_changed():
+    from parreport.report.changes import describe_changes
+
+    old = {"PhienBan": 3, "MaDonViBaoCao": AGENCY, **copy.deepcopy(CONTENT)}
+    new = copy.deepcopy(old)
+    assert describe_changes(old, new, receipt="TN-9") == (
+        "Phiên bản 4 thay thế phiên bản 3 (biên nhận TN-9): số liệu của quý không đổi; các tệp đính kèm được lập "
+        "lại (số liệu các quý trước, tên đơn vị hoặc cách trình bày trong tệp thay đổi).")
+    rows = [dict(copy.deepcopy(ROW), MaLinhVuc=f"LV{n:02d}", TenLinhVuc=f"Lĩnh vực {n}") for n in range(40)]
+    old["Bieu06"] = rows + [{**copy.deepcopy(ROW), "MaLinhVuc": "TONG", "TenLinhVuc": "Tổng cộng"}]
+    new = copy.deepcopy(old)
+    for r in new["Bieu06"]:
+        r["TiepNhan"]["Tong"] += 1000
+    reason = describe_changes(old, new, limit=4)
+    assert reason == ("Phiên bản 4 thay thế phiên bản 3: dữ liệu Cổng DVC cung cấp lại có thay đổi; vì vậy "
+                      "Biểu 06 dòng Tổng cộng: nhận giải quyết 3 → 1.003; Biểu 06 dòng Lĩnh vực 0: nhận giải quyết "
+                      "3 → 1.003; Biểu 06 dòng Lĩnh vực 1: nhận giải quyết 3 → 1.003; Biểu 06 dòng Lĩnh vực 2: "
+                      "nhận giải quyết 3 → 1.003; và 37 thay đổi khác (chi tiết trong tệp đính kèm).")
+
+
+def test_corrections_since_the_last_version():
+    from datetime import datetime, timedelta, timezone
+
+    from parreport.report.changes import corrections_since
+
+    sent = datetime(2025, 7, 1, 8, 0, tzinfo=timezone.utc)
+    before, after = sent - timedelta(days=1), (sent + timedelta(hours=1)).replace(tzinfo=None)  # naive = UTC
+    rows = [
+        {"id": 1, "ma_ho_so": "A", "status": "HIEU_LUC", "created_at": before},  # already in the last version
+        {"id": 2, "ma_ho_so": "B", "status": "HIEU_LUC", "created_at": after},
+        {"id": 3, "ma_ho_so": "C", "status": "HIEU_LUC", "created_at": after},  # could not be applied
+        {"id": 4, "ma_ho_so": "D", "status": "DA_HUY", "created_at": before, "closed_at": after},
+        {"id": 5, "ma_ho_so": "E", "status": "CONG_DA_SUA", "created_at": before, "closed_at": after},
+        {"id": 6, "ma_ho_so": "F", "status": "DA_THAY_THE", "created_at": after, "closed_at": after},
+        {"id": 7, "ma_ho_so": "G", "status": "HIEU_LUC", "created_at": after},  # its dossier is gone
+    ]
+    got = corrections_since(rows, sent, not_applied=[3], not_found=["G"])
+    assert [(c["id"], c["kind"]) for c in got] == [(2, "applied"), (4, "revoked"), (5, "portal_fixed")]
+    assert [c["id"] for c in corrections_since(rows, None)] == [1, 2, 3, 4, 5, 7]

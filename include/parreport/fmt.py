@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .timeutil import VN_TZ
 
-__all__ = ["number", "decimal", "percent", "target", "quarter_title", "quarter_roman", "date_text",
+__all__ = ["number", "decimal", "signed", "percent", "target", "quarter_title", "quarter_roman", "date_text",
            "datetime_text", "agency_label", "label", "LABELS", "DASH"]
 
 DASH = "—"
@@ -42,6 +42,15 @@ def decimal(value: Any, places: int = 2) -> str:
     whole, _, frac = f"{abs(d):f}".partition(".")
     whole = f"{int(whole):,}".replace(",", ".")
     return f"{sign}{whole},{frac}" if frac else f"{sign}{whole}"
+
+
+def signed(value: Any, places: int | None = None) -> str:
+    """A difference with its sign: ``2`` → ``+2``, ``-1.666`` → ``-1,67`` (``places`` decimals, else a
+    count), ``0`` → ``0``; anything that is not a number → ``—``."""
+    if not _is_number(value):
+        return DASH
+    shown = number(value) if places is None else decimal(value, places)
+    return f"+{shown}" if value > 0 else shown
 
 
 def percent(value: Any) -> str:

@@ -23,8 +23,10 @@ from .intake import IntakeClient, idempotency_key
 from .periods import Window, last_closed_window, window_for
 from .portal import PortalClient
 from .quality.dedupe import dedupe, dedupe_procedures
-from .report.documents import build_attachments, decode_attachment, history_windows
-from .report.payload import build_core, describe_changes, figures_sha, finalize, json_safe
+from .report.changes import corrections_since, describe_changes
+from .report.documents import (Revision, build_attachments, decode_attachment, document_sources, draft_attachments,
+                               history_windows)
+from .report.payload import DOCUMENT_SOURCES, build_core, figures_sha, finalize, json_safe
 from .report.signing import content_sha256, sign_body
 from .targets import targets_for_year
 from .timeutil import VN_TZ, now_local
@@ -244,9 +246,12 @@ def build_report(settings: Settings, period: Period, run_id: str) -> dict:
         units = _as_dicts(store.records(st.units, agency, w.key))
         name = next((u.get("TenDonVi") for u in units if u.get("MaDonVi") == agency), None) or agency
         unit_names = {u["MaDonVi"]: u.get("TenDonVi") for u in units if isinstance(u.get("MaDonVi"), str)}
+        history = _history(store, agency, w)
+        # The documents as version 1 shows them: what the report says, whatever version it becomes.
         attachments = build_attachments(content, agency=agency, agency_name=name, window=w,
-                                        history=_history(store, agency, w), unit_names=unit_names)
-        core = build_core(agency=agency, agency_name=name, window=w, content=content, attachments=attachments)
+                                        history=history, unit_names=unit_names)
+        core = build_core(agency=agency, agency_name=name, window=w, content=content, attachments=attachments,
+                          sources=document_sources(history, unit_names))
         sha = figures_sha(core)
         store.save_draft(agency, w.key, core, sha, run_id)
         accepted = [v for v in store.report_versions(agency, w.year, w.quarter) if v["status"] == "ACCEPTED"]
@@ -302,8 +307,12 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
             if pending and pending["figures_sha"] == draft["figures_sha"] and pending["status"] == "SUBMITTED":
                 body, key = pending["body"], pending["idempotency_key"]  # resend exactly: same content, same key
             else:
-                reason = describe_changes(last["body"], draft["core"]) if last else None
-                body = sign_body(finalize(draft["core"], version=version, reason=reason,
+                core, reason = draft["core"], None
+                if last:  # a later version: its documents say which version they replace, and why
+                    reason = _change_reason(store, period, last, core, version)
+                    revision = Revision(version, last["version"], (last["receipt"] or {}).get("MaTiepNhan"), reason)
+                    core = {**core, "TepDinhKem": draft_attachments(core, w, revision)}
+                body = sign_body(finalize(core, version=version, reason=reason,
                                           created_at=datetime.now(timezone.utc)), signing_pem, kid)
                 key = idempotency_key(agency, w.year, w.quarter, version, content_sha256(body))
             csha = content_sha256(body)
@@ -321,6 +330,22 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
             return _accept(store, settings, period, row, result.receipt, run_id, sent=True)
     finally:
         store.dispose()
+
+
+def _change_reason(store: st.Store, period: Period, last: dict, core: dict, version: int) -> str:
+    """LyDoDieuChinh: the figures that changed since the last version, and the stewards'
+    corrections recorded (or revoked) since it was sent."""
+    from .quality.corrections import list_corrections
+    from .quality.validation import quality_results
+
+    agency, key = period.agency, period.window.key
+    outcome = quality_results(store, agency, key).get("sua_doi") or {}
+    corrections = corrections_since(list_corrections(store, agency, key),
+                                    last.get("submitted_at") or last.get("created_at"),
+                                    not_applied=[f[0] for f in outcome.get("failed") or []],
+                                    not_found=outcome.get("not_found") or [])
+    return describe_changes(last["body"], core, receipt=(last["receipt"] or {}).get("MaTiepNhan"), version=version,
+                            corrections=corrections, unit_names=(core.get(DOCUMENT_SOURCES) or {}).get("TenDonVi"))
 
 
 def _accept(store: st.Store, settings: Settings, period: Period, row: dict, receipt: dict, run_id: str,
