@@ -283,7 +283,7 @@ def test_the_store_creates_nothing_and_names_the_command(tmp_path, monkeypatch):
     assert rc == 1 and "9999" in err
 
 
-def test_the_migrations_travel_in_the_wheel(tmp_path):
+def test_the_migrations_and_the_contracts_travel_in_the_wheel(tmp_path):
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                             "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-3000:]
@@ -291,3 +291,7 @@ def test_the_migrations_travel_in_the_wheel(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"parreport/db/migrations/env.py", "parreport/db/migrations/script.py.mako",
             "parreport/db/migrations/versions/0001_baseline.py"} <= names
+    # the sandbox's contracts are links to docs/contracts in the checkout; the wheel carries their text
+    with zipfile.ZipFile(wheel) as zf:
+        for name in ("portal-api.yaml", "report-api.yaml"):
+            assert zf.read(f"parreport/sandbox/contracts/{name}") == (ROOT / "docs/contracts" / name).read_bytes()
