@@ -283,6 +283,17 @@ def test_the_store_creates_nothing_and_names_the_command(tmp_path, monkeypatch):
     assert rc == 1 and "9999" in err
 
 
+def test_a_missing_postgresql_database_is_created(monkeypatch):
+    if not postgres.available():
+        pytest.fail("PostgreSQL (Debian package 'postgresql') is required for this test")
+    with postgres.temporary_postgres() as server:
+        url = server.rsplit("/", 1)[0] + "/parreport_new"
+        rc, out, err = run_cli(monkeypatch, url, "db", "upgrade")
+        assert rc == 0 and "Đã tạo kho dữ liệu" in out, err
+        with st.Store(url) as store:
+            assert store.partitions() == []
+
+
 def test_the_migrations_and_the_contracts_travel_in_the_wheel(tmp_path):
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                             "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)

@@ -30,6 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 VERSION_TABLE = "parreport_alembic_version"
 UPGRADE_COMMAND = "parreport db upgrade"
@@ -105,8 +106,31 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
+def _create_postgres_database(url: str) -> bool:
+    """Create the PostgreSQL database the URL names when the server does not have it yet.
+
+    Asked through the server's ``postgres`` database; a role that may not read it (or create a
+    database) changes nothing here, and the upgrade then says what is missing."""
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql" or not u.database or u.database == "postgres":
+        return False
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("select 1 from pg_database where datname = :n"), {"n": u.database}).first():
+                return False
+            conn.execute(text(f"create database {admin.dialect.identifier_preparer.quote(u.database)}"))
+            return True
+    except (OperationalError, ProgrammingError):
+        return False
+    finally:
+        admin.dispose()
+
+
 def upgrade(url: str, revision: str = "head") -> UpgradeResult:
-    """Create the store at ``url`` or upgrade it to ``revision``; keeps every row it holds."""
+    """Create the store at ``url`` (a SQLite file, a PostgreSQL database) or upgrade it to
+    ``revision``; keeps every row it holds."""
+    _create_postgres_database(url)
     engine = _engine(url, create_dir=True)
     try:
         with engine.begin() as conn:
