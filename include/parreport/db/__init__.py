@@ -47,7 +47,7 @@ class StoreNotReady(RuntimeError):
 class UpgradeResult:
     before: str | None  # the revision the store was at (None: new, or made before migrations)
     after: str
-    adopted: tuple[str, ...] = ()  # tables of a pre-migration store that were kept as they were
+    adopted: tuple[str, ...] = ()  # the store's tables a pre-migration store already had, kept as they were
 
     @property
     def changed(self) -> bool:
@@ -61,7 +61,6 @@ def script_location() -> str:
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location())
-    cfg.set_main_option("version_table", VERSION_TABLE)
     cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")  # versions/0002_add_x.py
     if url is not None:
         cfg.attributes["url"] = url  # not through set_main_option: a '%' in a password would be interpolated
@@ -130,12 +129,14 @@ def _create_postgres_database(url: str) -> bool:
 def upgrade(url: str, revision: str = "head") -> UpgradeResult:
     """Create the store at ``url`` (a SQLite file, a PostgreSQL database) or upgrade it to
     ``revision``; keeps every row it holds."""
+    from ..store import metadata
+
     _create_postgres_database(url)
     engine = _engine(url, create_dir=True)
     try:
         with engine.begin() as conn:
             before = current_revision(conn)
-            existing = tuple(sorted(set(inspect(conn).get_table_names()) - {VERSION_TABLE})) if before is None else ()
+            existing = tuple(sorted(set(inspect(conn).get_table_names()) & set(metadata.tables))) if before is None else ()
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
