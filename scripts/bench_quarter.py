@@ -29,7 +29,8 @@ def main() -> int:
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="parreport-bench-") as home:
         env = {**os.environ, "AIRFLOW_HOME": home}
-        subprocess.run(["bash", "-c", "source scripts/airflow_env.sh && .venv/bin/airflow db migrate"],
+        subprocess.run(["bash", "-c", "source scripts/airflow_env.sh && .venv/bin/airflow db migrate"
+                        " && .venv/bin/parreport db upgrade"],
                        cwd=ROOT, env=env, check=True, capture_output=True)
         cmd = [str(ROOT / ".venv/bin/python"), "-m", "parreport.demo", "--year", str(args.year),
                "--quarter", str(args.quarter), "--dossiers-per-quarter", str(args.dossiers_per_quarter)]

@@ -40,12 +40,14 @@ def records(n: int):
 
 
 def bench(n: int) -> None:
+    from parreport import db
     from parreport import store as st
     from parreport.quality.validation import BlockingFailuresExceeded, validate_partition
 
     t0 = time.perf_counter()
     ds, w, recs = records(n)
     with tempfile.TemporaryDirectory() as tmp:
+        db.upgrade(f"sqlite:///{tmp}/store.db")
         store = st.Store(f"sqlite:///{tmp}/store.db")
         key, agency = w.key, ds.agency
         store.replace_partition(st.units, agency, key, [{"seq": i, "ma_don_vi": u["MaDonVi"], "record": u}

@@ -8,4 +8,5 @@ cd "$ROOT"
 bash scripts/setup.sh
 source scripts/airflow_env.sh
 .venv/bin/airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log" >&2; exit 1; }
+.venv/bin/parreport db upgrade
 exec .venv/bin/python -m parreport.demo "$@"

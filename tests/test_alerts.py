@@ -25,6 +25,7 @@ import pendulum  # noqa: E402
 import pytest  # noqa: E402
 
 from parreport import alerts  # noqa: E402
+from parreport import db  # noqa: E402
 from parreport import calendar_timetable as ct  # noqa: E402
 from parreport.config import load_settings  # noqa: E402
 from parreport.periods import window_for  # noqa: E402
@@ -468,6 +469,7 @@ def test_no_deadline_alert_when_the_quarter_was_accepted_in_time(monkeypatch):
     from parreport.store import Store
 
     settings = load_settings()
+    db.upgrade(settings.store_url)
     store = Store(settings.store_url)
     receipt = {"MaTiepNhan": "SNV-1", "ThoiDiemTiepNhan": "2025-03-18T09:30:00+07:00", "TrangThai": "DA_TIEP_NHAN",
                "MaDonViBaoCao": "000.00.20.H57", "Nam": 2025, "Quy": 1, "PhienBan": 1}

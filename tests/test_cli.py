@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from parreport import cli
+from parreport import cli, db
 from parreport import store as st
 from tests.test_quality_fixtures import AGENCY, HAND_MADE, PROCEDURES, UNITS, WINDOW, stage
 
@@ -26,6 +26,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("PARREPORT_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("PARREPORT_CONFIG", raising=False)
     monkeypatch.delenv("PARREPORT_AGENCY", raising=False)
+    db.upgrade(url)
     s = st.Store(url)
     dossiers = [HAND_MADE[m][0] for m in ("HM-OK-FULL", "HM-PROC", "HM-FEE")]
     stage(s, units=UNITS, procedures=PROCEDURES, dossiers=dossiers, ratings=[])

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+PARREPORT = str(Path(sys.executable).with_name("parreport"))
 AGENCY = "000.00.20.H57"
 SEED, PER_QUARTER = 7, 1500
 YEAR, QUARTER = 2025, 1
@@ -58,6 +59,7 @@ def airflow_env(home: Path, **extra) -> dict:
 def home(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-home")
     subprocess.run([AIRFLOW, "db", "migrate"], env=airflow_env(home), check=True, capture_output=True, timeout=300)
+    subprocess.run([PARREPORT, "db", "upgrade"], env=airflow_env(home), check=True, capture_output=True, timeout=300)
     return home
 
 
@@ -249,6 +251,8 @@ def test_the_same_quarter_with_the_store_on_postgresql(tmp_path, dataset, keys):
     with postgres.temporary_postgres() as url, \
             run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY, review_delay=1,
                         public_keys={"huế-2025": keys[1]}) as sb:
+        subprocess.run([PARREPORT, "db", "upgrade"], env=airflow_env(pg_home, PARREPORT_STORE_URL=url), check=True,
+                       capture_output=True, timeout=300)
         run_quarter(pg_home, sb, keys, PARREPORT_STORE_URL=url)
         accepted = sb.accepted()
         engine = create_engine(url)

@@ -2,12 +2,16 @@
 
 PostgreSQL (metadata database ``airflow`` and the pipeline's store ``parreport``), Redis, and
 Airflow's API server, scheduler, DAG processor, triggerer and a Celery worker (concurrency 2) run
-as local processes with the compose file's configuration (tests/support/stack.py). A quarter is
-triggered through Airflow's REST API with the official client (``apache-airflow-client``), after
-authenticating at the auth manager's ``POST /auth/token``; the run must succeed, the sandbox must
-have accepted exactly one report and the store must hold its receipt. The operator's view is then
-checked through the same API server — the task links resolve, the pages answer — and headless
-Chromium takes screenshots of the run summary and of the run's grid, kept in
+as local processes with the compose file's configuration (tests/support/stack.py): the FAB auth
+manager, and the compose file's init script (``scripts/airflow_init.sh``), which migrates both
+databases and creates the admin and operator users from password files. Every service passes the
+compose file's health check. The operator (role Op) logs in through the login form — a wrong
+password does not get in — and through ``POST /auth/token`` for the REST API; a quarter is
+triggered with the official client (``apache-airflow-client``); the run must succeed, the sandbox
+must have accepted exactly one report and the store must hold its receipt. The operator's view is
+then checked through the same API server — the task links resolve, the pages answer — and
+headless Chromium, with the login form's cookie, takes screenshots of the login page, the "Báo cáo
+CCHC" menu page, the run summary, the run's grid, its tab and the task links, kept in
 ``test-artifacts/production-stack/`` with every component's log.
 """
 from __future__ import annotations
@@ -85,6 +89,19 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
         }
         with production_stack(ARTIFACTS / "logs", extra_env=extra) as stack:
             timings["stack up"] = time.monotonic() - started
+            # what docker compose would call healthy (the DAG processor and triggerer heartbeat first)
+            health = wait_for("every service healthy", 120,
+                              lambda: (lambda h: h if all(ok for ok, _ in h.values()) else None)(stack.health()),
+                              stack, interval=5)
+            assert set(health) == {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                                   "airflow-triggerer", "airflow-worker"}
+
+            # the operator logs in as a person does (FAB login form), and the API takes a token
+            refused = stack.login(password="not-the-password")
+            assert "_token" not in refused.cookies
+            logged_in = stack.login()
+            assert logged_in.status_code in (302, 303), logged_in.text[:500]
+            ui_token = logged_in.cookies["_token"]
             token = stack.token()
             api = af.ApiClient(af.Configuration(host=stack.api_url, access_token=token))
             dags, runs, tis = DAGApi(api), DagRunApi(api), TaskInstanceApi(api)
@@ -153,7 +170,11 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
             t1 = time.monotonic()
             seen = {}
             with browser.headless_chromium() as chrome:
-                cookie = {"_token": stack.token()}
+                seen["login"] = chrome.screenshot(f"{stack.api_url}/auth/login/", ARTIFACTS / "login.png",
+                                                  wait_for=("Sign In",), settle=1)
+                cookie = {"_token": ui_token}  # the login form's cookie, as the operator's browser holds it
+                seen["menu"] = chrome.screenshot(f"{stack.api_url}/parreport/", ARTIFACTS / "menu.png",
+                                                 cookies=cookie, wait_for=(AGENCY,), full_page=True)
                 seen["summary"] = chrome.screenshot(f"{stack.api_url}/parreport/tom-tat/{AGENCY}/{key}?run_id={_q(run_id)}",
                                                     ARTIFACTS / "run-summary.png", cookies=cookie,
                                                     wait_for=("Tóm tắt báo cáo CCHC", receipt_no), full_page=True)
@@ -169,12 +190,12 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
                                                  wait_for=("Data Docs", "Biên nhận"), settle=3)
             timings["screenshots"] = time.monotonic() - t1
             (ARTIFACTS / "page-texts.json").write_text(json.dumps(seen, ensure_ascii=False, indent=2))
-            assert receipt_no in seen["summary"]
+            assert receipt_no in seen["summary"] and AGENCY in seen["menu"]
             assert "list_agencies" in seen["grid"] and "report" in seen["grid"]
             assert "Tóm tắt báo cáo" in seen["tab"]  # the run page's tab (the iframe's text is its own)
             for name in ("Data Docs", "Báo cáo & tệp đính kèm", "Biên nhận", "Tóm tắt lần chạy"):
                 assert name in seen["task"], name
-            for png in ("run-summary.png", "grid.png", "run-tab.png", "task-links.png"):
+            for png in ("login.png", "menu.png", "run-summary.png", "grid.png", "run-tab.png", "task-links.png"):
                 assert (ARTIFACTS / png).stat().st_size > 10_000, png
     timings["total"] = time.monotonic() - started
     (ARTIFACTS / "timings.json").write_text(json.dumps({k: round(v, 1) for k, v in timings.items()}, indent=2))

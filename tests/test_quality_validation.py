@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from parreport import pipeline
+from parreport import db, pipeline
 from parreport import store as st
 from parreport.config import Settings
 from parreport.quality import RuleContext, check_dossier, check_rating, valid_timestamp
@@ -42,6 +42,7 @@ def world(tmp_path_factory):
     """One staged partition: sandbox dossiers (with the generator's planted faults) + the
     hand-made records, validated once with Data Docs."""
     home = tmp_path_factory.mktemp("q")
+    db.upgrade(f"sqlite:///{home}/store.db")
     store = st.Store(f"sqlite:///{home}/store.db")
     ds, recs = sandbox_records()
     assert ds.agency == AGENCY
@@ -197,6 +198,7 @@ def test_the_reviewed_suites_are_the_generated_ones():
 
 
 def test_threshold_stops_the_run_and_stores_the_quarantine(tmp_path):
+    db.upgrade(f"sqlite:///{tmp_path}/store.db")
     store = st.Store(f"sqlite:///{tmp_path}/store.db")
     good = [r for r, rules in HAND_MADE.values() if not rules]
     bad = [HAND_MADE["HM-PROC"][0], HAND_MADE["HM-FEE"][0]]
@@ -214,6 +216,7 @@ def test_threshold_stops_the_run_and_stores_the_quarantine(tmp_path):
 
 def test_pipeline_validate_uses_the_configured_threshold(tmp_path, monkeypatch):
     settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db", blocking_threshold=0.5)
+    db.upgrade(settings.store_url)
     store = st.Store(settings.store_url)
     stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[HAND_MADE["HM-OK-FULL"][0], HAND_MADE["HM-PROC"][0]],
           ratings=[], run_id="scheduled__2025-03-15")

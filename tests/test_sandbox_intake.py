@@ -5,7 +5,6 @@ import base64
 import copy
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,8 +16,6 @@ from parreport.sandbox.intake_app import IntakeSettings, create_intake_app
 AGENCY = "000.00.20.H57"
 OTHER = "000.00.11.H57"
 PROBLEM = "application/problem+json"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "contracts"
-VENDORED = Path(__file__).resolve().parents[1] / "include" / "parreport" / "sandbox" / "contracts"
 
 
 def minimal_report(agency: str = AGENCY, version: int = 1, reason: str | None = None, year: int = 2025,
@@ -94,13 +91,6 @@ def env(keys, tmp_path):
 
     e.sign, e.post = sign, post
     return e
-
-
-def test_vendored_contracts_equal_the_shared_ones():
-    if not SHARED.exists():
-        pytest.skip("../shared/contracts not present")
-    for name in ("portal-api.yaml", "report-api.yaml"):
-        assert (VENDORED / name).read_bytes() == (SHARED / name).read_bytes(), name
 
 
 def test_accepted_then_replayed(env):

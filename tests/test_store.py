@@ -2,6 +2,7 @@
 code runs on SQLite and on PostgreSQL."""
 import pytest
 
+from parreport import db
 from parreport import store as st
 from tests.support import postgres
 
@@ -9,6 +10,7 @@ from tests.support import postgres
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
+        db.upgrade(f"sqlite:///{tmp_path}/store.db")
         s = st.Store(f"sqlite:///{tmp_path}/store.db")
         yield s
         s.dispose()
@@ -16,6 +18,7 @@ def store(request, tmp_path):
         if not postgres.available():
             pytest.fail("PostgreSQL (Debian package 'postgresql') is required for this test")
         with postgres.temporary_postgres() as url:
+            db.upgrade(url)
             s = st.Store(url)
             yield s
             s.dispose()
@@ -48,3 +51,32 @@ def test_accepted_flags_and_report_versions(store):
     versions = store.report_versions("A", 2025, 1)
     assert [(v["version"], v["status"]) for v in versions] == [(1, "ACCEPTED"), (2, "BUILT")]
     assert versions[0]["receipt"] == {"MaTiepNhan": "R"}
+
+
+def test_readers_answer_what_the_pages_and_the_cli_ask(store):
+    """The operator's pages and the steward's CLI read through these methods, never the tables."""
+    assert store.partitions() == [] and store.figures_row("A", "k") is None
+    assert store.latest_validation("A", "k") is None and store.window_reports("A", "k") == []
+    store.record_load("A", "2025Q1", "dossiers", run_id="r", raw_dir="x", tong_so=1, delivered=1, staged=1,
+                      duplicates=0)
+    store.upsert_report("B", 2025, 2, 1, window_key="2025Q2", figures_sha="f", body={}, status="BUILT")
+    store.upsert_report("A", 2025, 1, 2, window_key="2025Q1", figures_sha="f2", body={}, status="SUBMITTED")
+    store.upsert_report("A", 2025, 1, 1, window_key="2025Q1", figures_sha="f1", body={}, status="ACCEPTED",
+                        receipt={"MaTiepNhan": "R1"})
+    assert store.partitions() == [("B", "2025Q2"), ("A", "2025Q1")]  # newest window first, each once
+    assert [(r["version"], r["status"]) for r in store.window_reports("A", "2025Q1")] == [(1, "ACCEPTED"),
+                                                                                           (2, "SUBMITTED")]
+    store.replace_partition(st.quarantine, "A", "2025Q1", [
+        {"kind": "rating", "seq": 0, "ref": "DG", "violations": [{"rule": "r9"}]},
+        {"kind": "dossier", "seq": 7, "ref": "H7", "violations": [{"rule": "r2"}]},
+        {"kind": "dossier", "seq": 2, "ref": None, "violations": [{"rule": "r1"}, {"rule": "r3"}]}])
+    got = store.quarantined("A", "2025Q1")
+    assert [(r["kind"], r["seq"]) for r in got] == [("dossier", 2), ("dossier", 7), ("rating", 0)]
+    assert got[0]["violations"] == [{"rule": "r1"}, {"rule": "r3"}] and store.quarantined("A", "2025Q2") == []
+    store.save_figures("A", "2025Q1", {"Bieu06": [1]}, "run-9")
+    row = store.figures_row("A", "2025Q1")
+    assert row["content"] == {"Bieu06": [1]} and row["run_id"] == "run-9" and row["computed_at"] is not None
+    store.replace_partition(st.validation_results, "A", "2025Q1", [
+        {"run_id": "run-9", "validated_at": st.utcnow(), "data_docs": "/dd/index.html", "content": {"big": 1}}])
+    assert store.latest_validation("A", "2025Q1")["data_docs"] == "/dd/index.html"
+    assert "content" not in store.latest_validation("A", "2025Q1")

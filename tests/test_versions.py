@@ -9,7 +9,7 @@ import copy
 
 import pytest
 
-from parreport import pipeline
+from parreport import db, pipeline
 from parreport import store as st
 from parreport.config import load_settings
 from parreport.http import Endpoint
@@ -38,6 +38,7 @@ def env(tmp_path, monkeypatch):
     for var in ("PARREPORT_STORE_URL", "PARREPORT_DATA_DIR", "PARREPORT_CONFIG"):
         monkeypatch.delenv(var, raising=False)
     settings = load_settings()
+    db.upgrade(settings.store_url)
     priv, pub = generate_keypair()
     with run_sandbox(seed=1, dossiers_per_quarter=50, agency=AGENCY, public_keys={"k1": pub}) as sb:
         yield settings, sb, Endpoint(sb.intake_url, *sb.intake_client[:2]), priv
@@ -158,6 +159,7 @@ def test_a_version_this_store_never_recorded_stops_the_submission(env, tmp_path,
     # A second installation (empty store) for the same agency and quarter must not guess.
     monkeypatch.setenv("PARREPORT_DATA_DIR", str(tmp_path / "other"))
     other = load_settings()
+    db.upgrade(other.store_url)
     put_figures(other, CONTENT)
     with pytest.raises(pipeline.SubmissionConflict, match=r"phiên bản \[1\]"):
         run(other, endpoint, priv)

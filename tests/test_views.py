@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from parreport import db
 from parreport import store as st
 from parreport import views
 from parreport.config import load_settings
@@ -39,6 +40,7 @@ def installation(tmp_path, monkeypatch):
     monkeypatch.delenv("PARREPORT_STORE_URL", raising=False)
     monkeypatch.delenv("PARREPORT_CONFIG", raising=False)
     settings = load_settings()
+    db.upgrade(settings.store_url)
     store = st.Store(settings.store_url)
     store.record_load(AGENCY, KEY, "dossiers", run_id=RUN, raw_dir="x", tong_so=6523, delivered=6523, staged=6449,
                       duplicates=74)

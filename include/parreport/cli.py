@@ -6,6 +6,9 @@
     parreport corrections list --year Y --quarter Q [--agency A] [--all]
     parreport corrections revoke --id N --reason R --by NAME
     parreport validate         --year Y --quarter Q [--agency A]
+    parreport db upgrade       [--url URL]      create the store or upgrade its schema (keeps every row)
+    parreport db current       [--url URL]      exit 1 unless the store is at the newest schema
+    parreport db revision      -m MESSAGE       (maintainers) a new migration from store.py's changes
 
 The store and the reporting window rule come from the same configuration as the pipeline
 (``load_settings()``: PARREPORT_STORE_URL, AIRFLOW_HOME, PARREPORT_CONFIG, ...). Exit codes:
@@ -55,10 +58,8 @@ def quarantine_rows(store: st.Store, agency: str, window_key: str) -> list[dict]
     """One row per (record, rule broken), dossiers first, in delivery order."""
     from .quality.suites import rule_title
 
-    rows = list(store.rows(st.quarantine, agency, window_key))
-    rows.sort(key=lambda r: (0 if r["kind"] == "dossier" else 1, r["seq"]))
     out = []
-    for r in rows:
+    for r in store.quarantined(agency, window_key):
         for v in r["violations"]:
             out.append({"LoaiBanGhi": "hồ sơ" if r["kind"] == "dossier" else "đánh giá", "STT": r["seq"],
                         "Ma": r["ref"] or "(không có mã)", "QuyTac": v.get("rule", ""),
@@ -92,13 +93,10 @@ def _widths(fixed: Sequence[int]) -> list[int]:
 
 def cmd_quarantine_list(args, settings, out) -> int:
     agency, window = _period(args, settings)
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         rows = quarantine_rows(store, agency, window.key)
-        n_dossiers = len({r["STT"] for r in rows if r["LoaiBanGhi"] == "hồ sơ"})
-        n_ratings = len({r["STT"] for r in rows if r["LoaiBanGhi"] == "đánh giá"})
-    finally:
-        store.dispose()
+    n_dossiers = len({r["STT"] for r in rows if r["LoaiBanGhi"] == "hồ sơ"})
+    n_ratings = len({r["STT"] for r in rows if r["LoaiBanGhi"] == "đánh giá"})
     fmt = args.format
     if fmt == "table":
         text = (f"Danh sách cách ly — {window.label}, đơn vị {agency}\n"
@@ -173,14 +171,12 @@ def cmd_corrections_add(args, settings, out) -> int:
     from .quality.corrections import CorrectionError, add_correction
 
     agency, window = _period(args, settings)
-    store = _store(settings)
-    try:
-        c = add_correction(store, agency, window.key, ma_ho_so=args.ma_ho_so, field=args.field, value=args.value,
-                           reason=args.reason, by=args.by)
-    except CorrectionError as exc:
-        raise _Refused(f"Không ghi sửa đổi: {exc}") from exc
-    finally:
-        store.dispose()
+    with _store(settings) as store:
+        try:
+            c = add_correction(store, agency, window.key, ma_ho_so=args.ma_ho_so, field=args.field,
+                               value=args.value, reason=args.reason, by=args.by)
+        except CorrectionError as exc:
+            raise _Refused(f"Không ghi sửa đổi: {exc}") from exc
     out.write(f"Đã ghi sửa đổi số {c['id']} cho hồ sơ {c['ma_ho_so']}, trường {c['field']}: "
               f"{_show(c['old_value'])} → {_show(c['value'])}.\n"
               f"Sửa đổi được áp dụng ở lần kiểm tra tiếp theo (Clear bước validate_records trong Airflow, chạy lại "
@@ -192,11 +188,8 @@ def cmd_corrections_list(args, settings, out) -> int:
     from .quality.corrections import STATUS_TITLES, list_corrections
 
     agency, window = _period(args, settings)
-    store = _store(settings)
-    try:
+    with _store(settings) as store:
         rows = list_corrections(store, agency, window.key, active_only=not args.all)
-    finally:
-        store.dispose()
     out.write(f"Sửa đổi dữ liệu — {window.label}, đơn vị {agency}"
               f"{'' if args.all else ' (đang áp dụng; thêm --all để xem cả lịch sử)'}: {len(rows)}\n\n")
     if rows:
@@ -216,13 +209,11 @@ def cmd_corrections_list(args, settings, out) -> int:
 def cmd_corrections_revoke(args, settings, out) -> int:
     from .quality.corrections import CorrectionError, revoke_correction
 
-    store = _store(settings)
-    try:
-        revoke_correction(store, int(args.id), reason=args.reason, by=args.by)
-    except CorrectionError as exc:
-        raise _Refused(f"Không hủy được: {exc}") from exc
-    finally:
-        store.dispose()
+    with _store(settings) as store:
+        try:
+            revoke_correction(store, int(args.id), reason=args.reason, by=args.by)
+        except CorrectionError as exc:
+            raise _Refused(f"Không hủy được: {exc}") from exc
     out.write(f"Đã hủy sửa đổi số {args.id}; có hiệu lực ở lần kiểm tra tiếp theo.\n")
     return 0
 
@@ -243,8 +234,54 @@ def cmd_validate(args, settings, out) -> int:
     return 0
 
 
+def cmd_db_upgrade(args, settings, out) -> int:
+    from . import db
+
+    url = args.url or settings.store_url
+    try:
+        result = db.upgrade(url)
+    except Exception as exc:  # noqa: BLE001 - the operator sees why, nothing half-done stays (one transaction)
+        raise _Refused(f"Không nâng cấp được kho dữ liệu {db.safe_url(url)}: {exc}") from exc
+    if result.before is None and result.adopted:
+        out.write(f"Kho {db.safe_url(url)} đã có {len(result.adopted)} bảng từ trước khi có quản lý phiên bản: "
+                  f"giữ nguyên mọi dòng, ghi nhận phiên bản lược đồ {result.after}.\n")
+    elif result.before is None:
+        out.write(f"Đã tạo kho dữ liệu {db.safe_url(url)} ở phiên bản lược đồ {result.after}.\n")
+    elif result.changed:
+        out.write(f"Đã nâng cấp kho {db.safe_url(url)}: phiên bản lược đồ {result.before} → {result.after}.\n")
+    else:
+        out.write(f"Kho {db.safe_url(url)} đã ở phiên bản lược đồ mới nhất ({result.after}).\n")
+    return 0
+
+
+def cmd_db_current(args, settings, out) -> int:
+    from sqlalchemy import create_engine
+
+    from . import db
+
+    url = args.url or settings.store_url
+    engine = create_engine(url)
+    try:
+        db.require_head(engine)
+    except db.StoreNotReady as exc:
+        raise _Refused(str(exc)) from exc
+    finally:
+        engine.dispose()
+    out.write(f"Kho {db.safe_url(url)} ở phiên bản lược đồ mới nhất ({db.head_revision()}).\n")
+    return 0
+
+
+def cmd_db_revision(args, settings, out) -> int:
+    from . import db
+
+    for path in db.new_revision(args.message, autogenerate=not args.empty):
+        out.write(f"Đã tạo bản di chuyển lược đồ {path}: đọc và sửa trước khi commit.\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="parreport", description="Công cụ của cán bộ dữ liệu: cách ly, sửa đổi, kiểm tra.")
+    p = argparse.ArgumentParser(prog="parreport", description="Công cụ của cán bộ dữ liệu: cách ly, sửa đổi, kiểm tra; "
+                                "kho dữ liệu (db upgrade).")
     sub = p.add_subparsers(dest="group", required=True)
 
     def period_args(sp, agency_required=False):
@@ -278,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--by", required=True)
     cr.set_defaults(func=cmd_corrections_revoke)
 
+    d = sub.add_parser("db", help="kho dữ liệu của pipeline: tạo, nâng cấp lược đồ").add_subparsers(
+        dest="action", required=True)
+    du = d.add_parser("upgrade", help="tạo kho hoặc nâng cấp lên phiên bản lược đồ mới nhất (giữ nguyên dữ liệu)")
+    du.add_argument("--url", help="URL SQLAlchemy của kho; bỏ trống = PARREPORT_STORE_URL / cấu hình")
+    du.set_defaults(func=cmd_db_upgrade)
+    dc = d.add_parser("current", help="kiểm tra kho đã ở phiên bản lược đồ mới nhất chưa (mã 1 nếu chưa)")
+    dc.add_argument("--url", help="URL SQLAlchemy của kho; bỏ trống = PARREPORT_STORE_URL / cấu hình")
+    dc.set_defaults(func=cmd_db_current)
+    dr = d.add_parser("revision", help="(người bảo trì) tạo bản di chuyển mới từ thay đổi của store.py")
+    dr.add_argument("-m", "--message", required=True, help="mô tả ngắn, tiếng Anh (thành tên tệp)")
+    dr.add_argument("--empty", action="store_true", help="tệp rỗng thay vì so sánh với store.metadata")
+    dr.set_defaults(func=cmd_db_revision)
+
     v = sub.add_parser("validate", help="kiểm tra lại dữ liệu đã nạp của một quý (áp dụng các sửa đổi)")
     period_args(v)
     v.set_defaults(func=cmd_validate)
@@ -292,9 +342,11 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"Lỗi cấu hình: {exc}\n")
         return 2
+    from .db import StoreNotReady
+
     try:
         return args.func(args, settings, out)
-    except _Refused as exc:
+    except (_Refused, StoreNotReady) as exc:
         sys.stderr.write(f"{exc}\n")
         return 1
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -22,10 +21,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
     delete,
     insert,
     select,
+    union,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -160,12 +161,23 @@ def utcnow() -> datetime:
 
 
 class Store:
+    """The store at ``url``, which ``parreport db upgrade`` created (parreport/db/).
+
+    Opening it checks that its schema is at the newest migration and raises
+    :class:`parreport.db.StoreNotReady` (Vietnamese, naming the command) otherwise; it creates
+    nothing. Use it as a context manager: ``with Store(url) as store: ...`` disposes the engine.
+    """
+
     def __init__(self, url: str):
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        from .db import require_head
+
         self.url = url
         self.engine: Engine = create_engine(url, future=True)
-        metadata.create_all(self.engine)
+        try:
+            require_head(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -275,3 +287,43 @@ class Store:
             else:
                 conn.execute(insert(reports).values(agency=agency, year=year, quarter=quarter,
                                                     version=version, created_at=utcnow(), **values))
+
+    # -- readers (the operator's pages, the steward's CLI) ------------------------------------
+    def partitions(self) -> list[tuple[str, str]]:
+        """Every (agency, window_key) with a load or a report, newest window first."""
+        stmt = union(select(load_stats.c.agency, load_stats.c.window_key),
+                     select(reports.c.agency, reports.c.window_key))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return sorted({(r[0], r[1]) for r in rows}, key=lambda p: (p[1], p[0]), reverse=True)
+
+    def quarantined(self, agency: str, window_key: str) -> list[dict]:
+        """The quarantined records of a partition (kind, seq, ref, violations, created_at):
+        dossiers first, then ratings, each in delivery order."""
+        stmt = (select(quarantine.c.kind, quarantine.c.seq, quarantine.c.ref, quarantine.c.violations,
+                       quarantine.c.created_at)
+                .where(quarantine.c.agency == agency, quarantine.c.window_key == window_key)
+                .order_by(case((quarantine.c.kind == "dossier", 0), else_=1), quarantine.c.seq))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def figures_row(self, agency: str, window_key: str) -> dict | None:
+        """The latest figures of a partition with when and by which run they were computed."""
+        rows = list(self.rows(figures, agency, window_key))
+        return dict(rows[0]) if rows else None
+
+    def window_reports(self, agency: str, window_key: str) -> list[dict]:
+        """Every version of the report of a window, oldest first, with its receipt."""
+        stmt = (select(reports).where(reports.c.agency == agency, reports.c.window_key == window_key)
+                .order_by(reports.c.version))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def latest_validation(self, agency: str, window_key: str) -> dict | None:
+        """The partition's latest validation: run_id, validated_at, data_docs (not the results)."""
+        v = validation_results
+        stmt = select(v.c.run_id, v.c.validated_at, v.c.data_docs).where(v.c.agency == agency,
+                                                                          v.c.window_key == window_key)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return dict(row) if row else None

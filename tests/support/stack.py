@@ -2,12 +2,14 @@
 
 PostgreSQL (Debian package; databases ``airflow`` and ``parreport``), Redis, then Airflow with
 the compose file's configuration — CeleryExecutor, PostgreSQL metadata database, Redis broker,
-``airflow db migrate``, then ``api-server``, ``scheduler``, ``dag-processor``, ``triggerer`` and
-``celery worker`` — every one on 127.0.0.1, each in its own process group, started with a
-bounded wait and always stopped (the whole group) when the context ends.
+the FAB auth manager — initialised by the compose file's own init script
+(``scripts/airflow_init.sh``: ``airflow db migrate``, ``parreport db upgrade``, the admin and
+operator users from password files), then ``api-server``, ``scheduler``, ``dag-processor``,
+``triggerer`` and ``celery worker`` — every one on 127.0.0.1, each in its own process group,
+started with a bounded wait and always stopped (the whole group) when the context ends.
 
     with production_stack(artifacts, extra_env={...}) as stack:
-        stack.api_url, stack.env, stack.store_url, stack.token()
+        stack.api_url, stack.env, stack.store_url, stack.token(), stack.login(), stack.health()
 
 Nothing listens on another interface: the log servers of the worker and the triggerer (which
 would bind every interface) are not started — every component shares one ``AIRFLOW_HOME`` and
@@ -16,8 +18,8 @@ reads task logs from its ``logs/`` folder.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -36,6 +38,9 @@ from tests.support import postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+CELERY = str(Path(sys.executable).with_name("celery"))
+INIT_SCRIPT = ROOT / "scripts" / "airflow_init.sh"
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 REDIS_MISSING = ("redis-server is not installed: the production-stack test needs it "
                  "(Debian: apt-get install -y redis-server; .ci/run installs it)")
 
@@ -106,14 +111,54 @@ class Stack:
     logs: Path
     username: str = "operator"
     password: str = ""
+    scheduler_health_port: int = 0
+    worker_name: str = ""
     components: dict[str, Component] = field(default_factory=dict)
 
     def token(self) -> str:
-        """A JWT from the auth manager's ``POST /auth/token`` (SimpleAuthManager)."""
+        """A JWT from the FAB auth manager's ``POST /auth/token`` (the API's way in)."""
         r = httpx.post(f"{self.api_url}/auth/token", json={"username": self.username, "password": self.password},
                        timeout=30)
         r.raise_for_status()
         return r.json()["access_token"]
+
+    def login(self, password: str | None = None) -> httpx.Response:
+        """Log in as a person does: the FAB login form (with its CSRF token), username and
+        password. Returns the form's answer; on success it redirects and sets the ``_token``
+        cookie the UI and the operator's pages read."""
+        with httpx.Client(base_url=self.api_url, timeout=30, follow_redirects=False) as client:
+            page = client.get("/auth/login/")
+            page.raise_for_status()
+            csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+            assert csrf, f"no CSRF token on the login page:\n{page.text[:2000]}"
+            answer = client.post("/auth/login/", data={
+                "username": self.username, "password": self.password if password is None else password,
+                "csrf_token": csrf.group(1)})
+            answer.read()
+            return answer
+
+    def health(self) -> dict[str, tuple[bool, str]]:
+        """docker-compose.yaml's health checks, run against the local processes."""
+        checks: dict[str, tuple[bool, str]] = {}
+        for name, url in (("airflow-apiserver", f"{self.api_url}/api/v2/version"),
+                          ("airflow-scheduler", f"http://127.0.0.1:{self.scheduler_health_port}/health")):
+            try:
+                r = httpx.get(url, timeout=10)
+                checks[name] = (r.status_code == 200, f"HTTP {r.status_code} {r.text[:200]}")
+            except httpx.HTTPError as exc:
+                checks[name] = (False, repr(exc))
+        commands = {
+            "airflow-dag-processor": [AIRFLOW, "jobs", "check", "--job-type", "DagProcessorJob", "--local"],
+            "airflow-triggerer": [AIRFLOW, "jobs", "check", "--job-type", "TriggererJob", "--local"],
+            "airflow-worker": [CELERY, "--app", "airflow.providers.celery.executors.celery_executor.app",
+                               "inspect", "ping", "-d", self.worker_name],
+        }
+        for name, cmd in commands.items():
+            if name == "airflow-triggerer" and "triggerer" not in self.components:
+                continue
+            done = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
+            checks[name] = (done.returncode == 0, (done.stdout + done.stderr)[-600:])
+        return checks
 
     def check_alive(self) -> None:
         dead = {n: c for n, c in self.components.items() if c.proc.poll() is not None}
@@ -142,11 +187,13 @@ def start_redis(workdir: Path, logs: Path, timeout: float = 30.0):
 
 
 def airflow_env(home: Path, *, db_url: str, redis_url: str, api_port: int, store_url: str, data_dir: Path,
-                password_file: Path, extra: dict | None = None) -> dict:
+                scheduler_health_port: int, extra: dict | None = None) -> dict:
     """The environment of docker-compose.yaml's ``x-airflow-common``, for local processes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT", "SANDBOX_"))}
     sa_url = db_url  # postgresql+psycopg2://postgres@127.0.0.1:<port>/airflow
     env.update({
+        # the init script calls `airflow` and `parreport` by name, as in the image
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
@@ -164,10 +211,11 @@ def airflow_env(home: Path, *, db_url: str, redis_url: str, api_port: int, store
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(24),
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
-        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "operator:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(password_file),
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "false",
+        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
+        # as in docker-compose.yaml; bound to 127.0.0.1 here (its default host is every interface)
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "true",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(scheduler_health_port),
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "PARREPORT_STORE_URL": store_url,
@@ -215,20 +263,28 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
     components["redis"], redis_url = start_redis(base, logs)
     home = base / "airflow-home"
     home.mkdir()
+    # the users' passwords as the compose file's secrets: one line in a file only the init reads
+    secrets_dir = base / "secrets"
+    secrets_dir.mkdir(mode=0o700)
     password = secrets.token_urlsafe(16)
-    password_file = base / "simple_auth_manager_passwords.json"
-    password_file.write_text(json.dumps({"operator": password}))
-    api_port = free_port()
+    for who, value in (("admin", secrets.token_urlsafe(16)), ("operator", password)):
+        (secrets_dir / f"airflow-{who}-password").write_text(value + "\n")
+    api_port, health_port = free_port(), free_port()
     env = airflow_env(home, db_url=airflow_db, redis_url=redis_url, api_port=api_port, store_url=store_url,
-                      data_dir=base / "parreport", password_file=password_file, extra=extra_env)
+                      data_dir=base / "parreport", scheduler_health_port=health_port, extra=extra_env)
+    worker_name = f"parreport-test-{api_port}@127.0.0.1"
     stack = Stack(home=home, env=env, api_url=f"http://127.0.0.1:{api_port}", store_url=store_url,
                   airflow_db_url=airflow_db, redis_url=redis_url, logs=logs, password=password,
-                  components=components)
+                  scheduler_health_port=health_port, worker_name=worker_name, components=components)
 
-    migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
-    (logs / "db-migrate.log").write_text(migrate.stdout + migrate.stderr)
-    if migrate.returncode != 0:
-        raise RuntimeError("airflow db migrate failed:\n" + (migrate.stdout + migrate.stderr)[-4000:])
+    init_env = {**env, "AIRFLOW_ADMIN_USERNAME": "admin", "AIRFLOW_OPERATOR_USERNAME": stack.username,
+                "AIRFLOW_ADMIN_PASSWORD_FILE": str(secrets_dir / "airflow-admin-password"),
+                "AIRFLOW_OPERATOR_PASSWORD_FILE": str(secrets_dir / "airflow-operator-password")}
+    init = subprocess.run(["bash", str(INIT_SCRIPT)], env=init_env, capture_output=True, text=True, timeout=600)
+    (logs / "airflow-init.log").write_text(init.stdout + init.stderr)
+    if init.returncode != 0:
+        raise RuntimeError("scripts/airflow_init.sh failed:\n" + (init.stdout + init.stderr)[-4000:])
+    assert password not in init.stdout + init.stderr, "the init script printed a password"
 
     def start(name: str, *args: str) -> Component:
         log = logs / f"{name}.log"
@@ -243,7 +299,7 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
     if with_triggerer:
         start("triggerer", "triggerer", "--skip-serve-logs")
     start("celery-worker", "celery", "worker", "--concurrency", str(worker_concurrency), "--skip-serve-logs",
-          "--celery-hostname", f"parreport-test-{api_port}@127.0.0.1")
+          "--celery-hostname", worker_name)
 
     deadline = time.monotonic() + startup_timeout
     while True:
