@@ -113,7 +113,8 @@ def test_every_quarter_2024_2026_is_the_indicators_window(rule):
 def test_the_pipeline_recovers_the_quarter_from_the_interval_end(rule):
     settings = replace(load_settings(), window_rule=rule)
     for (year, quarter), (_s, e) in TABLES[rule].items():
-        period = resolve_period(settings, year=None, quarter=None, agency=None, interval_end=at(e))
+        period = resolve_period(settings, year=None, quarter=None, agency=None, run_type="scheduled",
+                                interval_end=at(e))
         assert (period.window.year, period.window.quarter, period.window.rule) == (year, quarter, rule)
         assert period.window == window_for(year, quarter, rule)
 

@@ -42,8 +42,10 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote, urlsplit
 
-from .calendar_timetable import ReportingDeadline, quarter_deadline, run_window
-from .periods import Window, window_for
+from airflow.sdk import BaseNotifier
+
+from .calendar_timetable import ReportingDeadline
+from .periods import Window, deadline_for, run_window, window_for
 from .timeutil import VN_TZ
 
 log = logging.getLogger(__name__)
@@ -188,7 +190,7 @@ def _window_from_context(context: Mapping[str, Any], rule: str) -> tuple[Window 
     # 2. the same decision, from params and the run
     dag_run = context.get("dag_run")
     try:
-        w = run_window(rule=rule, run_type=_get(dag_run, "run_type"), conf=dict(params) if params else None,
+        w = run_window(rule=rule, params=params, run_type=_get(dag_run, "run_type"),
                        data_interval_end=_as_datetime(context.get("data_interval_end")
                                                       or _get(dag_run, "data_interval_end")),
                        run_after=_as_datetime(_get(dag_run, "run_after")))
@@ -260,23 +262,45 @@ def _deadline_alert(run: RunRef, deadline: datetime) -> Alert:
                  extra={"deadline": local.isoformat()})
 
 
+def returned_alert(receipt: Mapping[str, Any], *, dag_id: str, run_id: str, window: Window | None = None,
+                   submitted_by: str | None = None) -> Alert:
+    """The alert for a report the Sở Nội vụ sent back (TRA_LAI): the quarter, the version, the
+    reason (LyDoTraLai) and the next step, in Vietnamese."""
+    agency = receipt.get("MaDonViBaoCao") or "?"
+    version = receipt.get("PhienBan")
+    number = receipt.get("MaTiepNhan") or "?"
+    reason = (receipt.get("LyDoTraLai") or "").strip() or "Sở Nội vụ không ghi lý do"
+    if window is None and receipt.get("Nam") and receipt.get("Quy"):
+        window = window_for(int(receipt["Nam"]), int(receipt["Quy"]), _settings().window_rule)
+    quarter = _quarter_text(window)
+    url = run_url(dag_id, run_id)
+    year, q = (window.year, window.quarter) if window else ("<năm>", "<quý>")
+    nxt = version + 1 if isinstance(version, int) else "mới"
+    subject = f"{TITLE} Sở Nội vụ trả lại báo cáo {quarter}, đơn vị {agency} (phiên bản {version})"
+    lines = [
+        f"Báo cáo {window.label if window else quarter} của đơn vị {agency}, phiên bản {version} "
+        f"(biên nhận {number}) đã bị Sở Nội vụ TRẢ LẠI.",
+        f"Lý do: {reason}",
+        "Việc cần làm: rà soát số liệu theo lý do trên; sửa dữ liệu hồ sơ nếu cần "
+        f"(parreport quarantine list / parreport corrections add --year {year} --quarter {q}), rồi chạy lại "
+        f"DAG «quarterly_par_report» với year={year}, quarter={q}, agency={agency}: "
+        f"phiên bản {nxt} sẽ được gửi kèm lý do điều chỉnh. Số liệu không đổi thì lần chạy lại không gửi gì mới.",
+        f"Lần theo dõi biên nhận: {run_id} của DAG «{dag_id}»",
+        f"Xem: {url}",
+    ]
+    if submitted_by:
+        lines.insert(3, f"Phiên bản này được gửi ở lần chạy {submitted_by}.")
+    return Alert("returned", subject, "\n".join(lines), dag_id, run_id, url, task_id=None,
+                 quarter=_quarter_key(window), agency=agency,
+                 extra={"receipt": number, "version": version, "reason": reason})
+
+
 # -- notifiers ------------------------------------------------------------------------------------
-def _base_notifier():
-    try:
-        from airflow.sdk.bases.notifier import BaseNotifier
-    except ImportError:  # pragma: no cover - Airflow is a dependency of the project
-        return object
-    return BaseNotifier
-
-
 def _connection(conn_id: str):
     """The connection, or None when it is not defined (anywhere Airflow looks)."""
     from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
-    try:
-        from airflow.sdk.exceptions import AirflowNotFoundException
-    except ImportError:  # pragma: no cover
-        from airflow.exceptions import AirflowNotFoundException
     try:
         return Connection.get(conn_id)
     except AirflowNotFoundException:
@@ -301,7 +325,7 @@ class _Transient(NotifierError):
         self.retry_after = retry_after
 
 
-class _AlertNotifier(_base_notifier()):  # type: ignore[misc]
+class _AlertNotifier(BaseNotifier):
     """A notifier usable as an Airflow callback (``notify(context)`` for a failed task) and directly
     (``send(alert)``)."""
 
@@ -502,8 +526,7 @@ def deadline_alert(settings: Any = None):
     """The DAG's ``deadline=``: the configured deadline of the quarter each scheduled run reports
     (default 23:59:59 on the 20th of the quarter's last month, UTC+07:00), with
     :func:`on_deadline_missed` as the callback (run by the triggerer)."""
-    from airflow.sdk.definitions.callback import AsyncCallback
-    from airflow.sdk.definitions.deadline import DeadlineAlert
+    from airflow.sdk import AsyncCallback, DeadlineAlert
 
     settings = settings or _settings()
     return DeadlineAlert(
@@ -556,7 +579,7 @@ def deadline_run_alert(dag_run: Mapping[str, Any], deadline: datetime | None, *,
     """The deadline alert for a run described as Airflow's DAGRunResponse (the callback's context)."""
     settings = settings or _settings()
     conf = dag_run.get("conf") or {}
-    window = run_window(rule=rule, run_type=dag_run.get("run_type"), conf=conf,
+    window = run_window(rule=rule, params=conf, run_type=dag_run.get("run_type"),
                         data_interval_end=_as_datetime(dag_run.get("data_interval_end")),
                         run_after=_as_datetime(dag_run.get("run_after")))
     agency = (conf.get("agency") or "").strip() if isinstance(conf.get("agency"), str) else ""
@@ -565,7 +588,7 @@ def deadline_run_alert(dag_run: Mapping[str, Any], deadline: datetime | None, *,
     if deadline is None:
         from .calendar_timetable import _aware
 
-        deadline = _aware(quarter_deadline(window, day))
+        deadline = _aware(deadline_for(window, day))
     ref = RunRef(dag_id, run_id, window, agency or settings.agency, run_url(dag_id, run_id), dag_run.get("state"))
     return _deadline_alert(ref, deadline)
 
@@ -580,7 +603,7 @@ async def on_deadline_missed(context: Mapping[str, Any] | None = None, rule: str
     settings = _settings()
     alert = deadline_run_alert(dag_run, deadline, rule=rule, day=day, settings=settings)
     if deadline is not None and alert.quarter:
-        window = run_window(rule=rule, run_type=dag_run.get("run_type"), conf=dag_run.get("conf") or {},
+        window = run_window(rule=rule, params=dag_run.get("conf") or {}, run_type=dag_run.get("run_type"),
                             data_interval_end=_as_datetime(dag_run.get("data_interval_end")),
                             run_after=_as_datetime(dag_run.get("run_after")))
         try:

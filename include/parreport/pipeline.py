@@ -20,14 +20,13 @@ from .kinds import DATASETS
 from .figures import check_identities, compute_bieu06, compute_indicators, reconcile_bieu06
 from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key
-from .periods import Window, last_closed_window, window_for
+from .periods import Window, run_window, window_for
 from .portal import PortalClient
 from .quality.dedupe import dedupe, dedupe_procedures
 from .report.documents import build_attachments, decode_attachment, history_windows
 from .report.payload import build_core, describe_changes, figures_sha, finalize, json_safe
 from .report.signing import content_sha256, sign_body
 from .targets import targets_for_year
-from .timeutil import VN_TZ, now_local
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +55,15 @@ class Period:
 
 
 def resolve_period(settings: Settings, *, year: int | None, quarter: int | None, agency: str | None,
-                   interval_end: datetime | None = None) -> Period:
-    """The quarter from the params; without them, the one a scheduled run's data interval ends
-    in, or the last closed window."""
+                   run_type: str | None = None, interval_end: datetime | None = None,
+                   run_after: datetime | None = None) -> Period:
+    """The agency (``agency`` or the configured one) and the quarter the run is about
+    (:func:`periods.run_window`: the params; else a scheduled or backfill run's data interval;
+    else the last window closed when the run was due)."""
     agency = (agency or "").strip() or settings.agency
-    if year is not None and quarter is not None:
-        return Period(agency, window_for(int(year), int(quarter), settings.window_rule))
-    if (year is None) != (quarter is None):
-        raise ValueError("cần cả 'year' và 'quarter', hoặc bỏ trống cả hai")
-    if interval_end is not None:
-        local = interval_end.astimezone(VN_TZ).replace(tzinfo=None)
-        return Period(agency, last_closed_window(local, settings.window_rule))
-    return Period(agency, last_closed_window(now_local(), settings.window_rule))
+    window = run_window(rule=settings.window_rule, params={"year": year, "quarter": quarter}, run_type=run_type,
+                        data_interval_end=interval_end, run_after=run_after)
+    return Period(agency, window)
 
 
 def open_store(settings: Settings) -> st.Store:
