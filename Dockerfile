@@ -4,4 +4,3 @@ COPY --chown=airflow:0 constraints.txt pyproject.toml README.md /opt/parreport/
 COPY --chown=airflow:0 include /opt/parreport/include
 RUN pip install --no-cache-dir -c /opt/parreport/constraints.txt /opt/parreport
 COPY --chown=airflow:0 dags /opt/airflow/dags
-COPY --chown=airflow:0 plugins /opt/airflow/plugins

@@ -548,7 +548,7 @@ def test_missed_deadline_through_airflow_machinery_makes_one_alert(tmp_path):
     (dags / "calendar_probe.py").write_text(textwrap.dedent(PROBE_DAG), encoding="utf-8")
     with Hook() as hook:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
-        env.update({"AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        env.update({"AIRFLOW_HOME": str(tmp_path / "home"),
                     "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
                     "AIRFLOW__API__BASE_URL": BASE, "PARREPORT_DATA_DIR": str(tmp_path / "data"),
                     "AIRFLOW_CONN_PARREPORT_WEBHOOK": hook.connection()})
