@@ -323,7 +323,7 @@ def test_deadline_alert_for_the_dag():
     alert = alerts.deadline_alert(settings)
     assert isinstance(alert, DeadlineAlert) and isinstance(alert.callback, AsyncCallback)
     assert alert.reference == ct.ReportingDeadline("calendar", 25) and alert.interval == timedelta(0)
-    assert alert.callback.path == "parreport.alerts.on_deadline_missed"
+    assert alert.callback.path == "parreport.alerts.deadline.on_deadline_missed"
     assert alert.callback.kwargs == {"rule": "calendar", "day": 25}
 
 

@@ -348,7 +348,7 @@ def test_dagbag_loads_a_dag_using_the_timetable_and_it_round_trips(tmp_path):
     assert d["kind"] == "SerializedCustomReference" and d["inner"] == "ReportingDeadline"
     assert pendulum.parse(d["evaluated"]) == local("2024-03-20 23:59:59")
     assert d["manual"] is None
-    assert d["callback"] == "parreport.alerts.on_deadline_missed"
+    assert d["callback"] == "parreport.alerts.deadline.on_deadline_missed"
 
 
 def test_the_package_registers_its_plugins_through_entry_points():
@@ -373,7 +373,7 @@ def test_one_answer_to_which_quarter_a_run_is_about(monkeypatch):
     that was closed when the run was created."""
     from types import SimpleNamespace
 
-    from parreport import alerts
+    from parreport.alerts.messages import _window_from_context
 
     monkeypatch.setattr(periods, "now_local", lambda: datetime(2025, 7, 1, 9, 0))
     settings = replace(load_settings(), window_rule="nd09")
@@ -381,7 +381,7 @@ def test_one_answer_to_which_quarter_a_run_is_about(monkeypatch):
     period = resolve_period(settings, year=None, quarter=None, agency=None, run_type="manual", run_after=run_after)
     dag_run = SimpleNamespace(run_type="manual", run_after=run_after, data_interval_end=None)
     ti = SimpleNamespace(task_id="report.extract.dossiers", map_index=0, xcom_pull=lambda **kw: None)
-    window, _ = alerts._window_from_context({"ti": ti, "dag_run": dag_run, "params": {}}, "nd09")
+    window, _ = _window_from_context({"ti": ti, "dag_run": dag_run, "params": {}}, "nd09")
     assert (period.window.year, period.window.quarter) == (window.year, window.quarter) == (2025, 1)
     # without run_after (outside Airflow) the clock decides; params always win; one without the other is refused
     assert resolve_period(settings, year=None, quarter=None, agency=None).window == window_for(2025, 2)

@@ -1,8 +1,10 @@
 """The receipt's life after submission: DA_TIEP_NHAN → DA_DUYET or TRA_LAI (report-api.yaml).
 
-Following it must not hold a worker slot for days, so the waiting is done by an Airflow
-trigger (:class:`ReceiptStateTrigger`, run by the triggerer on its asyncio loop) and the task
-that waits defers to it (:class:`WaitForReceiptOperator`). The trigger's kwargs are stored in the
+A quarter's run ends when the intake has accepted its report; the DAG ``receipt_follow_up``
+follows the open receipts afterwards (``follow_up``). Following one must not hold a worker slot
+for days, so the waiting is done by an Airflow trigger (:class:`ReceiptStateTrigger`, run by the
+triggerer on its asyncio loop) and the task that waits defers to it
+(:class:`WaitForReceiptOperator`, mapped over the open receipts). The trigger's kwargs are stored in the
 metadata database: they carry the receipt number and the *connection id* only; the client
 credentials are read inside the trigger, from the connection, each time it starts.
 
