@@ -89,7 +89,7 @@ def settle(settings, receipt: Mapping[str, Any], *, dag_id: str, run_id: str) ->
                      receipt.get("MaTiepNhan"), state)
             return {**summary, "outcome": "unchanged"}
         period = pipeline.Period(agency, window_for(year, quarter, settings.window_rule))
-        pipeline.record_receipt(settings, period, dict(receipt))
+        pipeline.record_receipt(store, settings, period, dict(receipt))
         outcome = OUTCOMES[state]
         message = classify_receipt(receipt)[1]
         store.record_run_event(agency, row["window_key"], row.get("run_id") or run_id, "receipt", outcome, {

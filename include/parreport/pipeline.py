@@ -341,17 +341,13 @@ def _receipt_summary(receipt: dict, folder: Path, sent: bool) -> dict:
             "receipt_path": str(folder / "bien-nhan.json")}
 
 
-def record_receipt(settings: Settings, period: Period, receipt: dict | None) -> dict | None:
-    """Store the receipt's final state (DA_DUYET) that the follow-up brought back."""
-    if not receipt or not receipt.get("PhienBan"):
-        return None
-    store = open_store(settings)
+def record_receipt(store: st.Store, settings: Settings, period: Period, receipt: dict) -> dict:
+    """Store a receipt's later state (DA_DUYET or TRA_LAI, brought back by ``receipt_follow_up``):
+    the version's row in the store and its ``bien-nhan.json``."""
+    version = int(receipt["PhienBan"])
     w = period.window
-    try:
-        store.upsert_report(period.agency, w.year, w.quarter, int(receipt["PhienBan"]), receipt=receipt)
-    finally:
-        store.dispose()
-    folder = report_dir(settings, period, int(receipt["PhienBan"]))
+    store.upsert_report(period.agency, w.year, w.quarter, version, receipt=receipt)
+    folder = report_dir(settings, period, version)
     _write_json(folder / "bien-nhan.json", receipt)
     log.info("biên nhận %s: %s", receipt.get("MaTiepNhan"), receipt.get("TrangThai"))
     return _receipt_summary(receipt, folder, sent=False)

@@ -228,6 +228,11 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
     (logs / "db-migrate.log").write_text(migrate.stdout + migrate.stderr)
     if migrate.returncode != 0:
         raise RuntimeError("airflow db migrate failed:\n" + (migrate.stdout + migrate.stderr)[-4000:])
+    # the pool of the tasks that call the portal (parreport.limits): the scheduler runs none without it
+    pool = subprocess.run([AIRFLOW, "pools", "set", "dvc_portal", "4", "Cổng DVC: số nhiệm vụ gọi cổng cùng lúc"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    if pool.returncode != 0:
+        raise RuntimeError("airflow pools set failed:\n" + (pool.stdout + pool.stderr)[-4000:])
 
     def start(name: str, *args: str) -> Component:
         log = logs / f"{name}.log"
