@@ -60,7 +60,8 @@ Lần chạy kết thúc khi Sở Nội vụ đã **tiếp nhận** báo cáo (b
     },
 )
 def quarterly_par_report():
-    @task(execution_timeout=TIMEOUT["list_agencies"], doc_md="Các đơn vị báo cáo của lần chạy: tham số `agency`, hoặc mọi đơn vị trong cấu hình "
+    @task(execution_timeout=TIMEOUT["list_agencies"],
+          doc_md="Các đơn vị báo cáo của lần chạy: tham số `agency`, hoặc mọi đơn vị trong cấu hình "
                  "(`PARREPORT_AGENCIES`); mỗi đơn vị là một nhánh `report` chạy song song.")
     def list_agencies(**context) -> list[str]:
         from parreport import tasks
@@ -82,13 +83,15 @@ def quarterly_par_report():
 
         return tasks.extract(period, dataset, context["run_id"])
 
-    @task(execution_timeout=TIMEOUT["load_staging"], doc_md="Nạp dữ liệu đã lấy vào kho (thay thế phân vùng đơn vị × kỳ), khử trùng MaHoSo.")
+    @task(execution_timeout=TIMEOUT["load_staging"],
+          doc_md="Nạp dữ liệu đã lấy vào kho (thay thế phân vùng đơn vị × kỳ), khử trùng MaHoSo.")
     def load_staging(period: dict, extracts: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.load(period, extracts, context["run_id"])
 
-    @task(execution_timeout=TIMEOUT["validate_records"], doc_md="Áp dụng các sửa đổi của cán bộ dữ liệu, chạy các bộ kiểm tra Great Expectations trong "
+    @task(execution_timeout=TIMEOUT["validate_records"],
+          doc_md="Áp dụng các sửa đổi của cán bộ dữ liệu, chạy các bộ kiểm tra Great Expectations trong "
                  "expectations/ và ghi Data Docs của lần chạy; hồ sơ vi phạm quy tắc chặn được cách ly, không "
                  "vào số liệu. Nếu số hồ sơ bị cách ly vượt ngưỡng (mặc định 1 %), lần chạy dừng trước khi gửi: "
                  "xem `parreport quarantine list`, ghi `parreport corrections add`, rồi Clear bước này.")
@@ -97,13 +100,15 @@ def quarterly_par_report():
 
         return tasks.validate(period)
 
-    @task(execution_timeout=TIMEOUT["compute_figures"], doc_md="Tính Biểu 06 và các chỉ tiêu từ hồ sơ hợp lệ; kiểm tra đẳng thức trước khi gửi.")
+    @task(execution_timeout=TIMEOUT["compute_figures"],
+          doc_md="Tính Biểu 06 và các chỉ tiêu từ hồ sơ hợp lệ; kiểm tra đẳng thức trước khi gửi.")
     def compute_figures(period: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.compute(period, context["run_id"])
 
-    @task(execution_timeout=TIMEOUT["build_report"], doc_md="Lập nội dung báo cáo và xác định phiên bản (không tạo phiên bản mới nếu số liệu không đổi).")
+    @task(execution_timeout=TIMEOUT["build_report"],
+          doc_md="Lập nội dung báo cáo và xác định phiên bản (không tạo phiên bản mới nếu số liệu không đổi).")
     def build_report(period: dict, **context) -> dict:
         from parreport import tasks
 

@@ -167,7 +167,8 @@ def test_documents_are_attached_kept_and_the_receipt_followed(first_run, home, s
             assert tong["TiepNhan"]["Tong"] in numbers and tong["DaGiaiQuyet"]["QuaHan"] in numbers
     receipt = json.loads((folder / "bien-nhan.json").read_text())
     # the run ended at acceptance: the intake never approved, and nothing waited for it
-    assert receipt["TrangThai"] == "DA_TIEP_NHAN" and receipt["MaTiepNhan"] == sandbox.accepted()[0]["receipt"]["MaTiepNhan"]
+    assert receipt["TrangThai"] == "DA_TIEP_NHAN"
+    assert receipt["MaTiepNhan"] == sandbox.accepted()[0]["receipt"]["MaTiepNhan"]
 
 
 def test_the_run_ends_at_acceptance_and_announces_it(first_run, home, sandbox):
