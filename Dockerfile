@@ -1,6 +1,6 @@
 # The production image: Airflow's official image plus this product, pinned by constraints.txt,
 # with everything the pipeline reads at run time: the package (its store migrations and the
-# sandbox's contracts are package data), the DAG, the plugins, the Great Expectations suites of
+# sandbox's contracts are package data), the DAG (its plugins register through the package's `airflow.plugins` entry points), the Great Expectations suites of
 # expectations/ (PARREPORT_EXPECTATIONS_DIR), the specification (docs/) and the init script.
 FROM apache/airflow:3.3.2-python3.11
 COPY --chown=airflow:0 constraints.txt pyproject.toml README.md /opt/parreport/
@@ -11,7 +11,6 @@ RUN pip install --no-cache-dir -c /opt/parreport/constraints.txt /opt/parreport
 COPY --chown=airflow:0 expectations /opt/parreport/expectations
 COPY --chown=airflow:0 scripts/airflow_init.sh /opt/parreport/scripts/airflow_init.sh
 COPY --chown=airflow:0 dags /opt/airflow/dags
-COPY --chown=airflow:0 plugins /opt/airflow/plugins
 ENV PARREPORT_EXPECTATIONS_DIR=/opt/parreport/expectations
 # Owned by airflow, so the named volumes mounted here are writable by the tasks.
 RUN mkdir -p /opt/airflow/parreport /opt/airflow/config

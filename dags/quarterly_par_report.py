@@ -5,14 +5,13 @@ tasks, their order, params and docs, and imports nothing heavy at parse time.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task, task_group
 from parreport.alerts import dag_deadline, notify_failure
 from parreport.calendar_timetable import ReportingWindowTimetable
+from parreport.follow_up import REPORT_ACCEPTED
 from parreport.kinds import KINDS
-from parreport.receipts import WaitForReceiptOperator
+from parreport.limits import DEFAULT_ARGS, PORTAL_POOL, TIMEOUT
 
 DOC = """
 ### Báo cáo CCHC quý: Cổng DVC → kiểm tra → số liệu → gửi Sở Nội vụ
@@ -32,6 +31,10 @@ Mỗi đơn vị là một nhánh **report** (ánh xạ động): cả tỉnh ch
 4. **compute** — tính Biểu 06 và các chỉ tiêu, kiểm tra các đẳng thức trước khi gửi.
 5. **report** — lập báo cáo, ký ES256, gửi Sở Nội vụ với Idempotency-Key; lưu biên nhận.
    Chạy lại với số liệu không đổi không gửi gì mới.
+
+Lần chạy kết thúc khi Sở Nội vụ đã **tiếp nhận** báo cáo (biên nhận DA_TIEP_NHAN đã lưu) và phát sự kiện
+`parreport://report-accepted`; việc theo dõi đến khi Sở **duyệt** (DA_DUYET) hoặc **trả lại** (TRA_LAI) do DAG
+`receipt_follow_up` làm. Các nhiệm vụ gọi Cổng DVC dùng pool `dvc_portal`.
 """
 
 
@@ -45,8 +48,7 @@ Mỗi đơn vị là một nhánh **report** (ánh xạ động): cả tỉnh ch
     max_active_runs=1,
     doc_md=DOC,
     tags=["cchc", "bao-cao-quy"],
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True,
-                  "on_failure_callback": notify_failure},
+    default_args={**DEFAULT_ARGS, "on_failure_callback": notify_failure},
     deadline=dag_deadline(),
     params={
         "year": Param(None, type=["null", "integer"], minimum=2000, maximum=2100,
@@ -58,34 +60,38 @@ Mỗi đơn vị là một nhánh **report** (ánh xạ động): cả tỉnh ch
     },
 )
 def quarterly_par_report():
-    @task(doc_md="Các đơn vị báo cáo của lần chạy: tham số `agency`, hoặc mọi đơn vị trong cấu hình "
+    @task(execution_timeout=TIMEOUT["list_agencies"],
+          doc_md="Các đơn vị báo cáo của lần chạy: tham số `agency`, hoặc mọi đơn vị trong cấu hình "
                  "(`PARREPORT_AGENCIES`); mỗi đơn vị là một nhánh `report` chạy song song.")
     def list_agencies(**context) -> list[str]:
         from parreport import tasks
 
         return tasks.list_agencies(context["params"])
 
-    @task(doc_md="Xác định kỳ báo cáo (năm, quý, từ ngày – đến ngày) của đơn vị.")
+    @task(execution_timeout=TIMEOUT["resolve_period"],
+          doc_md="Xác định kỳ báo cáo (năm, quý, từ ngày – đến ngày) của đơn vị.")
     def resolve_period(agency: str, **context) -> dict:
         from parreport import tasks
 
         dag_run = context.get("dag_run")
         return tasks.resolve_period({**context["params"], "agency": agency}, getattr(dag_run, "run_type", None),
-                                    context.get("data_interval_end"))
+                                    context.get("data_interval_end"), getattr(dag_run, "run_after", None))
 
-    @task
+    @task(pool=PORTAL_POOL, execution_timeout=TIMEOUT["extract"])
     def extract(period: dict, dataset: str, **context) -> dict:
         from parreport import tasks
 
         return tasks.extract(period, dataset, context["run_id"])
 
-    @task(doc_md="Nạp dữ liệu đã lấy vào kho (thay thế phân vùng đơn vị × kỳ), khử trùng MaHoSo.")
+    @task(execution_timeout=TIMEOUT["load_staging"],
+          doc_md="Nạp dữ liệu đã lấy vào kho (thay thế phân vùng đơn vị × kỳ), khử trùng MaHoSo.")
     def load_staging(period: dict, extracts: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.load(period, extracts, context["run_id"])
 
-    @task(doc_md="Áp dụng các sửa đổi của cán bộ dữ liệu, chạy các bộ kiểm tra Great Expectations trong "
+    @task(execution_timeout=TIMEOUT["validate_records"],
+          doc_md="Áp dụng các sửa đổi của cán bộ dữ liệu, chạy các bộ kiểm tra Great Expectations trong "
                  "expectations/ và ghi Data Docs của lần chạy; hồ sơ vi phạm quy tắc chặn được cách ly, không "
                  "vào số liệu. Nếu số hồ sơ bị cách ly vượt ngưỡng (mặc định 1 %), lần chạy dừng trước khi gửi: "
                  "xem `parreport quarantine list`, ghi `parreport corrections add`, rồi Clear bước này.")
@@ -94,29 +100,28 @@ def quarterly_par_report():
 
         return tasks.validate(period)
 
-    @task(doc_md="Tính Biểu 06 và các chỉ tiêu từ hồ sơ hợp lệ; kiểm tra đẳng thức trước khi gửi.")
+    @task(execution_timeout=TIMEOUT["compute_figures"],
+          doc_md="Tính Biểu 06 và các chỉ tiêu từ hồ sơ hợp lệ; kiểm tra đẳng thức trước khi gửi.")
     def compute_figures(period: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.compute(period, context["run_id"])
 
-    @task(doc_md="Lập nội dung báo cáo và xác định phiên bản (không tạo phiên bản mới nếu số liệu không đổi).")
+    @task(execution_timeout=TIMEOUT["build_report"],
+          doc_md="Lập nội dung báo cáo và xác định phiên bản (không tạo phiên bản mới nếu số liệu không đổi).")
     def build_report(period: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.build_report(period, context["run_id"])
 
-    @task(doc_md="Ghi trạng thái cuối của biên nhận (DA_DUYET) vào kho và tệp bien-nhan.json.")
-    def record_receipt(period: dict, receipt: dict | None) -> dict | None:
-        from parreport import tasks
-
-        return tasks.record_receipt(period, receipt)
-
-    @task(doc_md="Ký báo cáo (ES256, JWS tách payload), gửi Sở Nội vụ với Idempotency-Key, lưu biên nhận.")
+    @task(outlets=[REPORT_ACCEPTED], execution_timeout=TIMEOUT["submit_report"],
+          doc_md="Ký báo cáo (ES256, JWS tách payload), gửi Sở Nội vụ với Idempotency-Key, lưu biên nhận "
+                 "DA_TIEP_NHAN và phát sự kiện `parreport://report-accepted` (đơn vị, năm, quý, phiên bản, "
+                 "mã tiếp nhận) để DAG `receipt_follow_up` theo dõi đến khi Sở duyệt hoặc trả lại.")
     def submit_report(period: dict, **context) -> dict:
         from parreport import tasks
 
-        return tasks.submit(period, context["run_id"])
+        return tasks.submit(period, context["run_id"], context["outlet_events"][REPORT_ACCEPTED])
 
     @task_group(group_id="report", tooltip="Báo cáo quý của một đơn vị, từ Cổng DVC đến biên nhận")
     def report(agency: str):
@@ -129,11 +134,6 @@ def quarterly_par_report():
         built = build_report(period)
         sent = submit_report(period)
         staged >> checked >> figures >> built >> sent
-        follow = WaitForReceiptOperator(
-            task_id="follow_receipt", receipt_no=sent, wait_timeout=timedelta(days=14),
-            doc_md="Theo dõi trạng thái biên nhận (DA_TIEP_NHAN → DA_DUYET hoặc TRA_LAI) mà không giữ worker; "
-                   "báo cáo bị trả lại (TRA_LAI) làm lần chạy thất bại kèm lý do để người vận hành xử lý.")
-        record_receipt(period, follow.output)
 
     report.expand(agency=list_agencies())
 

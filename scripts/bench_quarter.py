@@ -34,8 +34,7 @@ def main() -> int:
                        cwd=ROOT, env=env, check=True, capture_output=True)
         cmd = [str(ROOT / ".venv/bin/python"), "-m", "parreport.demo", "--year", str(args.year),
                "--quarter", str(args.quarter), "--dossiers-per-quarter", str(args.dossiers_per_quarter)]
-        env.update({"AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins")})
+        env.update({"AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
         started = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         root = psutil.Process(proc.pid)

@@ -28,7 +28,7 @@ from parreport import alerts  # noqa: E402
 from parreport import db  # noqa: E402
 from parreport import calendar_timetable as ct  # noqa: E402
 from parreport.config import load_settings  # noqa: E402
-from parreport.periods import window_for  # noqa: E402
+from parreport.periods import deadline_for, window_for  # noqa: E402
 
 VN = pendulum.FixedTimezone(7 * 3600)
 BASE = "http://airflow.so-ldtbxh.example.vn:8080"
@@ -267,7 +267,7 @@ def test_deadline_for_every_quarter_of_2025(rule):
         got = ct.run_deadline(rule=rule, day=20, run_type="scheduled", conf={}, data_interval_end=interval.end,
                               run_after=interval.end + tt.delay)
         assert got == pendulum.parse(expected, tz=VN)
-        assert ct.quarter_deadline(w, 20) == datetime.fromisoformat(expected)
+        assert deadline_for(w, 20) == datetime.fromisoformat(expected)
         if rule == "nd09":
             # = data_interval_end (00:00 on the 15th) + 5 days 23:59:59
             assert got == interval.end + timedelta(days=5, hours=23, minutes=59, seconds=59)
@@ -294,7 +294,7 @@ def test_deadline_only_on_scheduled_runs_and_configurable_day():
     assert ct.run_deadline(rule="nd09", day=25, run_type="scheduled", conf={}, data_interval_end=end,
                            run_after=end) == pendulum.datetime(2025, 3, 25, 23, 59, 59, tz=VN)
     # a day before the window closes moves to the next month
-    assert ct.quarter_deadline(window_for(2025, 1), 10) == datetime(2025, 4, 10, 23, 59, 59)
+    assert deadline_for(window_for(2025, 1), 10) == datetime(2025, 4, 10, 23, 59, 59)
 
 
 def test_deadline_reference_evaluates_from_the_dag_run_row():
@@ -324,7 +324,7 @@ def test_deadline_alert_for_the_dag():
     alert = alerts.deadline_alert(settings)
     assert isinstance(alert, DeadlineAlert) and isinstance(alert.callback, AsyncCallback)
     assert alert.reference == ct.ReportingDeadline("calendar", 25) and alert.interval == timedelta(0)
-    assert alert.callback.path == "parreport.alerts.on_deadline_missed"
+    assert alert.callback.path == "parreport.alerts.deadline.on_deadline_missed"
     assert alert.callback.kwargs == {"rule": "calendar", "day": 25}
 
 
@@ -550,7 +550,7 @@ def test_missed_deadline_through_airflow_machinery_makes_one_alert(tmp_path):
     (dags / "calendar_probe.py").write_text(textwrap.dedent(PROBE_DAG), encoding="utf-8")
     with Hook() as hook:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
-        env.update({"AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        env.update({"AIRFLOW_HOME": str(tmp_path / "home"),
                     "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
                     "AIRFLOW__API__BASE_URL": BASE, "PARREPORT_DATA_DIR": str(tmp_path / "data"),
                     "AIRFLOW_CONN_PARREPORT_WEBHOOK": hook.connection()})

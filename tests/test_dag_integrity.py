@@ -24,7 +24,7 @@ def dagbag(tmp_path_factory):
 
 def test_loads_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert "quarterly_par_report" in dagbag.dags
+    assert {"quarterly_par_report", "receipt_follow_up"} <= set(dagbag.dags)
 
 
 def test_operator_interface(dagbag):
@@ -34,7 +34,7 @@ def test_operator_interface(dagbag):
     assert dag.max_active_runs == 1 and dag.doc_md
     ids = [t.task_id for t in dag.tasks]
     chain = ["report.resolve_period", "report.load_staging", "report.validate_records", "report.compute_figures",
-             "report.build_report", "report.submit_report", "report.follow_receipt", "report.record_receipt"]
+             "report.build_report", "report.submit_report"]
     for upstream, downstream in zip(chain, chain[1:]):
         assert upstream in dag.get_task(downstream).get_flat_relative_ids(upstream=True), (upstream, downstream)
     extract = {t for t in ids if t.startswith("report.extract.")}
@@ -44,17 +44,52 @@ def test_operator_interface(dagbag):
     # one branch per agency: every task of the report group is mapped over list_agencies
     group = dag.task_group_dict["report"]
     assert group.__class__.__name__ == "MappedTaskGroup"
-    assert dag.get_task("report.follow_receipt").retries == 2
     for t in dag.tasks:
         assert t.doc_md and t.doc_md.strip(), f"{t.task_id} has no doc"
     assert dag.timetable.__class__.__name__ == "ReportingWindowTimetable"
     assert "15" in dag.timetable.description
 
 
-def test_dag_file_is_thin():
+def test_the_quarter_ends_at_acceptance_and_announces_it(dagbag):
+    dag = dagbag.dags["quarterly_par_report"]
+    # nothing waits for the review any more: submit_report is the last task of a branch
+    assert dag.get_task("report.submit_report").downstream_task_ids == set()
+    assert not [t for t in dag.tasks if "receipt" in t.task_id]
+    [outlet] = dag.get_task("report.submit_report").outlets
+    assert outlet.uri.rstrip("/") == "parreport://report-accepted"
+    follow = dagbag.dags["receipt_follow_up"]
+    # scheduled on that asset or daily (07:00, Vietnam time)
+    timetable = follow.timetable
+    assert timetable.__class__.__name__ == "AssetOrTimeSchedule"
+    assert list(timetable.asset_condition.objects) == [outlet]
+    assert (timetable.timetable.expression, timetable.timetable.timezone) == ("0 7 * * *", "Asia/Ho_Chi_Minh")
+    assert follow.max_active_runs == 1 and follow.doc_md
+    # one deferrable task per open receipt
+    wait = follow.get_task("follow_receipt")
+    assert wait.__class__.__name__ == "MappedOperator" and wait.operator_class.__name__ == "WaitForReceiptOperator"
+    assert follow.get_task("open_receipts").downstream_task_ids == {"follow_receipt"}
+    for t in follow.tasks:
+        assert t.doc_md and t.doc_md.strip(), f"{t.task_id} has no doc"
+
+
+def test_bounded_timed_tasks(dagbag):
+    """Every task has an execution_timeout and exponential retry backoff with a ceiling; every task
+    that calls the portal (the extracts) runs in the dvc_portal pool, and no other does."""
+    from datetime import timedelta
+
+    for dag_id in ("quarterly_par_report", "receipt_follow_up"):
+        for t in dagbag.dags[dag_id].tasks:
+            assert isinstance(t.execution_timeout, timedelta) and t.execution_timeout > timedelta(0), t.task_id
+            assert t.retry_exponential_backoff == 2.0 and t.max_retry_delay == timedelta(minutes=10), t.task_id
+            portal = t.task_id.startswith("report.extract.")
+            assert (t.pool == "dvc_portal") == portal, (t.task_id, t.pool)
+
+
+@pytest.mark.parametrize("name", ["quarterly_par_report.py", "receipt_follow_up.py"])
+def test_dag_file_is_thin(name):
     code = (
         "import sys, runpy, time; t = time.perf_counter();"
-        f"runpy.run_path({str(DAGS / 'quarterly_par_report.py')!r});"
+        f"runpy.run_path({str(DAGS / name)!r});"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('pandas', 'numpy', 'great_expectations', 'openpyxl', 'matplotlib', 'reportlab') "
         "or m in ('parreport.pipeline', 'parreport.figures', 'parreport.store', 'parreport.sandbox'));"
@@ -64,4 +99,4 @@ def test_dag_file_is_thin():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
                          check=True).stdout.strip().splitlines()
     assert out[-2] == "[]", f"the DAG file imports heavy modules at parse time: {out[-2]}"
-    assert (ROOT / "dags" / "quarterly_par_report.py").read_text().count("def ") <= 12
+    assert (ROOT / "dags" / name).read_text().count("def ") <= 12

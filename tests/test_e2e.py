@@ -1,4 +1,6 @@
-"""End to end: `airflow dags test quarterly_par_report` against the sandbox, faults on.
+"""End to end: `airflow dags test quarterly_par_report` against the sandbox, faults on, with an
+intake that never approves (the run ends at acceptance); then `airflow dags test receipt_follow_up`
+against the same intake once it approves, and once it returns the report.
 
 The report the sandbox accepted is checked figure by figure against an independent
 recomputation (tests/support/expected.py) over the generator's ground truth (which dossiers
@@ -49,7 +51,7 @@ def airflow_env(home: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
     env.update({
         "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         **extra,
     })
     return env
@@ -87,10 +89,15 @@ def run_quarter(home: Path, sb, keys, **extra_env) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def sandbox(keys, tmp_path_factory):
-    state = tmp_path_factory.mktemp("intake") / "state.json"
-    with run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY, faults=FAULTS, review_delay=2,
-                     public_keys={"huế-2025": keys[1]}, state_file=state) as sb:
+def intake_state(tmp_path_factory):
+    return tmp_path_factory.mktemp("intake") / "state.json"
+
+
+@pytest.fixture(scope="module")
+def sandbox(keys, intake_state):
+    # review_delay=inf: this intake accepts (DA_TIEP_NHAN) and never decides
+    with run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY, faults=FAULTS,
+                     review_delay=float("inf"), public_keys={"huế-2025": keys[1]}, state_file=intake_state) as sb:
         yield sb
 
 
@@ -162,7 +169,87 @@ def test_documents_are_attached_kept_and_the_receipt_followed(first_run, home, s
             tong = body["Bieu06"][-1]
             assert tong["TiepNhan"]["Tong"] in numbers and tong["DaGiaiQuyet"]["QuaHan"] in numbers
     receipt = json.loads((folder / "bien-nhan.json").read_text())
-    assert receipt["TrangThai"] == "DA_DUYET"
+    # the run ended at acceptance: the intake never approved, and nothing waited for it
+    assert receipt["TrangThai"] == "DA_TIEP_NHAN"
+    assert receipt["MaTiepNhan"] == sandbox.accepted()[0]["receipt"]["MaTiepNhan"]
+
+
+def test_the_run_ends_at_acceptance_and_announces_it(first_run, home, sandbox):
+    """dags test returned against an intake that never approves, with one accepted version, and the
+    run emitted parreport://report-accepted naming agency, quarter, version and receipt."""
+    assert len(sandbox.accepted()) == 1
+    receipt = sandbox.accepted()[0]["receipt"]
+    db = sqlite3.connect(home / "airflow.db")
+    rows = db.execute("select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id").fetchall()
+    assert [(uri.rstrip("/"), json.loads(extra)) for uri, extra in rows] == [(
+        "parreport://report-accepted",
+        {"agency": AGENCY, "year": YEAR, "quarter": QUARTER, "window_key": window_for(YEAR, QUARTER).key,
+         "version": 1, "receipt": receipt["MaTiepNhan"], "state": "DA_TIEP_NHAN", "sent": True})]
+    states = db.execute("select state from dag_run where dag_id='quarterly_par_report'").fetchall()
+    assert states == [("success",)]
+
+
+def follow_receipts(home: Path, sb, **extra_env) -> subprocess.CompletedProcess:
+    """`airflow dags test receipt_follow_up` against the intake ``sb``."""
+    env = airflow_env(home, PARREPORT_RECEIPT_POLL_SECONDS="1", PARREPORT_RECEIPT_WAIT_HOURS="0.02", **extra_env)
+    env["AIRFLOW_CONN_SNV_REPORT_API"] = conn(sb.intake_url, *sb.intake_client[:2])
+    proc = subprocess.run([AIRFLOW, "dags", "test", "receipt_follow_up"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    (home / f"follow-up-{len(list(home.glob('follow-up-*')))}.log").write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    return proc
+
+
+def test_a_return_later_is_recorded_and_alerted_by_receipt_follow_up(first_run, home, sandbox, keys, intake_state,
+                                                                       tmp_path):
+    """The intake returns the report days later: receipt_follow_up stores TRA_LAI and alerts once, with
+    the reason, through the webhook (on a copy of the store, so the approval test below starts open)."""
+    import shutil
+
+    from tests.test_alerts import Hook
+
+    data = tmp_path / "parreport"
+    shutil.copytree(home / "parreport", data)
+    state = tmp_path / "state.json"
+    shutil.copy(intake_state, state)
+    with run_sandbox(seed=SEED, dossiers_per_quarter=50, agency=AGENCY, review_delay=0, return_policy="all",
+                     public_keys={"huế-2025": keys[1]}, state_file=state,
+                     intake_clients=sandbox.intake_clients) as later, Hook() as hook:
+        follow_receipts(home, later, PARREPORT_DATA_DIR=str(data), PARREPORT_STORE_URL=f"sqlite:///{data}/store.db",
+                        AIRFLOW_CONN_PARREPORT_WEBHOOK=hook.connection(), AIRFLOW__API__BASE_URL="http://af.test")
+    [request] = hook.requests
+    payload = json.loads(request["body"])
+    assert payload["kind"] == "returned" and payload["quarter"] == f"{YEAR}Q{QUARTER}" and payload["version"] == 1
+    assert "Lý do: Số liệu Biểu 06 chưa khớp" in payload["text"] and "Việc cần làm:" in payload["text"]
+    folder = data / "reports" / AGENCY / window_for(YEAR, QUARTER).key / "v1"
+    assert json.loads((folder / "bien-nhan.json").read_text())["TrangThai"] == "TRA_LAI"
+    db = sqlite3.connect(data / "store.db")
+    [(receipt,)] = db.execute("select receipt from reports where year=? and quarter=?", (YEAR, QUARTER)).fetchall()
+    assert json.loads(receipt)["TrangThai"] == "TRA_LAI"
+    assert db.execute("select step, outcome from run_events where step='receipt'").fetchall() == [
+        ("receipt", "returned")]
+
+
+def test_approval_later_is_recorded_by_receipt_follow_up(first_run, home, sandbox, keys, intake_state, tmp_path):
+    """The same intake approves later (restarted over its state, reviews done): the follow-up DAG
+    records DA_DUYET in the store and bien-nhan.json; a second run finds nothing open."""
+    import shutil
+
+    state = tmp_path / "state.json"
+    shutil.copy(intake_state, state)
+    with run_sandbox(seed=SEED, dossiers_per_quarter=50, agency=AGENCY, review_delay=0,
+                     public_keys={"huế-2025": keys[1]}, state_file=state,
+                     intake_clients=sandbox.intake_clients) as later:
+        follow_receipts(home, later)
+        folder = home / "parreport" / "reports" / AGENCY / window_for(YEAR, QUARTER).key / "v1"
+        assert json.loads((folder / "bien-nhan.json").read_text())["TrangThai"] == "DA_DUYET"
+        db = sqlite3.connect(home / "parreport" / "store.db")
+        [(status, receipt)] = db.execute("select status, receipt from reports where year=? and quarter=?",
+                                         (YEAR, QUARTER)).fetchall()
+        assert status == "ACCEPTED" and json.loads(receipt)["TrangThai"] == "DA_DUYET"
+        assert db.execute("select outcome from run_events where step='receipt'").fetchall() == [("approved",)]
+        proc = follow_receipts(home, later)
+        assert "0 biên nhận đang chờ" in proc.stdout + proc.stderr
 
 
 def test_quarantine_holds_exactly_the_planted_invalid_dossiers(first_run, home, dataset):

@@ -38,16 +38,26 @@ def test_classify_receipt():
 def test_handle_event():
     from airflow.sdk.exceptions import AirflowFailException
 
+    settled = []
+
+    def settle(receipt):
+        settled.append(receipt)
+        return {"outcome": "settled", "TrangThai": receipt["TrangThai"]}
+
     approved = {**RETURNED, "TrangThai": "DA_DUYET", "LyDoTraLai": None}
-    assert handle_receipt_event({"status": "final", "receipt": approved}) == approved
-    with pytest.raises(AirflowFailException, match="Lý do: Số liệu Biểu 06 chưa khớp"):
-        handle_receipt_event({"status": "final", "receipt": RETURNED})
+    # a final state (either one) is settled, and the task does not fail on TRA_LAI: it alerts instead
+    assert handle_receipt_event({"status": "final", "receipt": approved}, settle=settle)["TrangThai"] == "DA_DUYET"
+    assert handle_receipt_event({"status": "final", "receipt": RETURNED}, settle=settle)["TrangThai"] == "TRA_LAI"
+    assert settled == [approved, RETURNED]
+    # still undecided when the wait ends: pending, nothing settled, the next run follows it again
     pending = {**approved, "TrangThai": "DA_TIEP_NHAN"}
-    with pytest.raises(AirflowFailException, match="Hết thời gian chờ"):
-        handle_receipt_event({"status": "timeout", "receipt": pending})
-    assert handle_receipt_event({"status": "timeout", "receipt": pending}, fail_on_timeout=False) == pending
+    result = handle_receipt_event({"status": "timeout", "receipt": pending, "receipt_no": "SNV-2025-000007"},
+                                  settle=settle)
+    assert result["outcome"] == "pending" and result["MaTiepNhan"] == "SNV-2025-000007"
+    assert "theo dõi tiếp" in result["message"] and len(settled) == 2
     with pytest.raises(AirflowFailException, match="HTTP 404"):
-        handle_receipt_event({"status": "error", "receipt": None, "receipt_no": "X", "message": "HTTP 404"})
+        handle_receipt_event({"status": "error", "receipt": None, "receipt_no": "X", "message": "HTTP 404"},
+                             settle=settle)
 
 
 def test_trigger_serializes_without_credentials():
@@ -127,7 +137,7 @@ def test_trigger_approval_timeout_and_unknown_receipt(keys, monkeypatch):
         events = asyncio.run(_events(ReceiptStateTrigger(receipt_no=receipt_no, conn_id=conn_id, poll_interval=0.2,
                                                          deadline=time.time() + 20)))
         assert events[0].payload["status"] == "final"
-        assert handle_receipt_event(events[0].payload)["TrangThai"] == "DA_DUYET"
+        assert events[0].payload["receipt"]["TrangThai"] == "DA_DUYET"
         events = asyncio.run(_events(ReceiptStateTrigger(receipt_no="SNV-0000-999999", conn_id=conn_id,
                                                          poll_interval=0.2, deadline=time.time() + 20)))
         assert events[0].payload["status"] == "error" and "404" in events[0].payload["message"]
@@ -141,7 +151,7 @@ def test_trigger_approval_timeout_and_unknown_receipt(keys, monkeypatch):
     assert events[0].payload["status"] == "error" and "no_such_connection_xyz" in events[0].payload["message"]
 
 
-def test_operator_defers_to_the_trigger():
+def test_operator_defers_to_the_trigger(monkeypatch):
     from datetime import timedelta
 
     from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
@@ -156,7 +166,17 @@ def test_operator_defers_to_the_trigger():
     assert isinstance(trigger, ReceiptStateTrigger) and trigger.receipt_no == "SNV-2025-000001"
     assert deferred.value.method_name == "execute_complete"
     assert 2 * 86400 - 60 < trigger.deadline - time.time() <= 2 * 86400
-    assert trigger.poll_interval == 60
+    assert trigger.poll_interval == 60 and trigger.conn_id == "snv_report_api"
+    # an open receipt from open_receipts: its number and the agency's own intake connection;
+    # the wait defaults to PARREPORT_RECEIPT_WAIT_HOURS
+    monkeypatch.setenv("PARREPORT_RECEIPT_WAIT_HOURS", "3")
+    op = WaitForReceiptOperator(task_id="t1", receipt_no={"MaTiepNhan": "SNV-2025-000002",
+                                                          "intake_conn_id": "snv_report_api__000_00_20_h57"})
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute({})
+    trigger = deferred.value.trigger
+    assert (trigger.receipt_no, trigger.conn_id) == ("SNV-2025-000002", "snv_report_api__000_00_20_h57")
+    assert 3 * 3600 - 60 < trigger.deadline - time.time() <= 3 * 3600
     with pytest.raises(AirflowSkipException):
         WaitForReceiptOperator(task_id="t2", receipt_no="None").execute({})
 

@@ -24,7 +24,8 @@ from airflow.timetables.base import DataInterval, TimeRestriction  # noqa: E402
 from parreport import calendar_timetable as ct  # noqa: E402
 from parreport.calendar_timetable import ReportingWindowTimetable  # noqa: E402
 from parreport.config import load_settings  # noqa: E402
-from parreport.periods import window_for  # noqa: E402
+from parreport import periods  # noqa: E402
+from parreport.periods import closed_window_at, window_for  # noqa: E402
 from parreport.pipeline import resolve_period  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +114,8 @@ def test_every_quarter_2024_2026_is_the_indicators_window(rule):
 def test_the_pipeline_recovers_the_quarter_from_the_interval_end(rule):
     settings = replace(load_settings(), window_rule=rule)
     for (year, quarter), (_s, e) in TABLES[rule].items():
-        period = resolve_period(settings, year=None, quarter=None, agency=None, interval_end=at(e))
+        period = resolve_period(settings, year=None, quarter=None, agency=None, run_type="scheduled",
+                                interval_end=at(e))
         assert (period.window.year, period.window.quarter, period.window.rule) == (year, quarter, rule)
         assert period.window == window_for(year, quarter, rule)
 
@@ -318,7 +320,9 @@ def test_dagbag_loads_a_dag_using_the_timetable_and_it_round_trips(tmp_path):
     dags.mkdir()
     (dags / "calendar_probe.py").write_text(textwrap.dedent(PROBE_DAG), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
-    env.update({"AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+    # an empty plugins folder: the timetable and the deadline reference come from the package's entry point
+    (tmp_path / "no-plugins").mkdir()
+    env.update({"AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(tmp_path / "no-plugins"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)})
     proc = subprocess.run([sys.executable, "-c", PROBE, str(dags)], capture_output=True, text=True, env=env,
                           timeout=120)
@@ -344,21 +348,44 @@ def test_dagbag_loads_a_dag_using_the_timetable_and_it_round_trips(tmp_path):
     assert d["kind"] == "SerializedCustomReference" and d["inner"] == "ReportingDeadline"
     assert pendulum.parse(d["evaluated"]) == local("2024-03-20 23:59:59")
     assert d["manual"] is None
-    assert d["callback"] == "parreport.alerts.on_deadline_missed"
+    assert d["callback"] == "parreport.alerts.deadline.on_deadline_missed"
 
 
-def test_plugin_registers_the_timetable_and_the_deadline_reference():
-    sys.path.insert(0, str(ROOT / "plugins"))
-    try:
-        import reporting_calendar
-    finally:
-        sys.path.remove(str(ROOT / "plugins"))
-    plugin = reporting_calendar.ReportingCalendarPlugin
+def test_the_package_registers_its_plugins_through_entry_points():
+    from importlib.metadata import entry_points
+
+    plugins = {ep.name: ep.load() for ep in entry_points(group="airflow.plugins")}
+    plugin = plugins["parreport_reporting_calendar"]
     assert plugin.name and plugin.timetables == [ReportingWindowTimetable]
     assert plugin.deadline_references == [ct.ReportingDeadline]
+    assert plugins["parreport_views"].name == "parreport_views"
 
 
 def test_closed_window_helpers_accept_fractions_of_a_second():
-    assert ct.closed_window_at(datetime(2025, 3, 14, 23, 59, 59, 999999)) == window_for(2024, 4)
-    assert ct.closed_window_at(datetime(2025, 3, 15)) == window_for(2025, 1)
+    assert closed_window_at(datetime(2025, 3, 14, 23, 59, 59, 999999)) == window_for(2024, 4)
+    assert closed_window_at(datetime(2025, 3, 15)) == window_for(2025, 1)
     assert ct.first_window_from(datetime(2025, 3, 14, 23, 59, 59, 500000)) == window_for(2025, 2)
+
+
+def test_one_answer_to_which_quarter_a_run_is_about(monkeypatch):
+    """A manual run triggered on 16/03/2025 (Q1 2025 closed) whose tasks run, or are cleared, in July
+    (Q2 closed by then): the task, the failure alert and the deadline all say Q1 2025, the quarter
+    that was closed when the run was created."""
+    from types import SimpleNamespace
+
+    from parreport.alerts.messages import _window_from_context
+
+    monkeypatch.setattr(periods, "now_local", lambda: datetime(2025, 7, 1, 9, 0))
+    settings = replace(load_settings(), window_rule="nd09")
+    run_after = local("2025-03-16 08:00:00")
+    period = resolve_period(settings, year=None, quarter=None, agency=None, run_type="manual", run_after=run_after)
+    dag_run = SimpleNamespace(run_type="manual", run_after=run_after, data_interval_end=None)
+    ti = SimpleNamespace(task_id="report.extract.dossiers", map_index=0, xcom_pull=lambda **kw: None)
+    window, _ = _window_from_context({"ti": ti, "dag_run": dag_run, "params": {}}, "nd09")
+    assert (period.window.year, period.window.quarter) == (window.year, window.quarter) == (2025, 1)
+    # without run_after (outside Airflow) the clock decides; params always win; one without the other is refused
+    assert resolve_period(settings, year=None, quarter=None, agency=None).window == window_for(2025, 2)
+    assert resolve_period(settings, year=2024, quarter=3, agency=None, run_type="manual",
+                          run_after=run_after).window == window_for(2024, 3)
+    with pytest.raises(ValueError, match="cả 'year' và 'quarter'"):
+        resolve_period(settings, year=2024, quarter=None, agency=None)

@@ -215,11 +215,7 @@ def test_xcom_values_decode_to_the_period():
 def plugin(tmp_path_factory):
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
-    spec = importlib.util.spec_from_file_location("parreport_views_plugin", ROOT / "plugins" / "parreport_views.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("parreport.airflow_plugins.parreport_views")
 
 
 def test_plugin_declares_the_app_the_views_and_the_links(plugin):

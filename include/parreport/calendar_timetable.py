@@ -34,13 +34,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pendulum
-from airflow.sdk.definitions.deadline import BaseDeadlineReference
+from airflow.sdk import BaseDeadlineReference
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 
-from .periods import WINDOW_RULES, Window, window_for
+from .periods import (WINDOW_RULES, Window, closed_window_at, deadline_for, run_window, window_end_exclusive,
+                      window_for)
 from .timeutil import VN_TZ
 
-ONE_SECOND = timedelta(seconds=1)
 DEFAULT_DELAY = timedelta(days=1)
 
 RULE_TEXT = {
@@ -71,25 +71,9 @@ def _windows_around(year: int, rule: str) -> list[Window]:
             for q in (1, 2, 3, 4)]
 
 
-def window_end_exclusive(window: Window) -> datetime:
-    """``E + 1 s``: the first instant after the window (naive local)."""
-    return window.end + ONE_SECOND
-
-
 def data_interval_for(window: Window) -> DataInterval:
     """The Airflow data interval ``[S, E + 1 s)`` of a reporting window."""
     return DataInterval(start=_aware(window.start), end=_aware(window_end_exclusive(window)))
-
-
-def closed_window_at(moment: datetime, rule: str = "nd09") -> Window:
-    """The last window closed at ``moment`` (aware, or naive local): the latest with E + 1 s <= moment.
-
-    Unlike ``periods.last_closed_window`` this accepts any instant, including one with a fraction
-    of a second between E and E + 1 s.
-    """
-    local = _local(moment) if moment.tzinfo is not None else moment
-    closed = [w for w in _windows_around(local.year, rule) if window_end_exclusive(w) <= local]
-    return closed[-1]
 
 
 def first_window_from(moment: datetime, rule: str = "nd09", *, by_date: bool = False) -> Window:
@@ -218,41 +202,6 @@ class ReportingWindowTimetable(Timetable):
 
 
 # -- the deadline ---------------------------------------------------------------------------------
-def quarter_deadline(window: Window, day: int = 20) -> datetime:
-    """The submission deadline of a window: 23:59:59 (UTC+07:00, naive) on day ``day`` of the month
-    in which the window closes, or of the month after if that is not after the close.
-
-    ``nd09``: the window closes at 00:00 on the 15th of the quarter's last month, so the default is
-    23:59:59 on the 20th of that month (INDICATORS.md §1), i.e. interval end + 5 days 23:59:59.
-    ``calendar``: the window closes at 00:00 on the 1st of the month after the quarter, so the
-    deadline is 23:59:59 on the 20th of that month (the 20th of the quarter's last month would fall
-    before the window even ends).
-    """
-    if not 1 <= day <= 28:
-        raise ValueError("deadline_day phải trong khoảng 1–28")
-    close = window_end_exclusive(window)
-    deadline = datetime(close.year, close.month, day, 23, 59, 59)
-    if deadline <= close:
-        year, month = (close.year + 1, 1) if close.month == 12 else (close.year, close.month + 1)
-        deadline = datetime(year, month, day, 23, 59, 59)
-    return deadline
-
-
-def run_window(*, rule: str, run_type: str | None, conf: dict | None, data_interval_end: datetime | None,
-               run_after: datetime | None) -> Window:
-    """The window a DAG run reports, as ``pipeline.resolve_period`` decides it: the ``year``/``quarter``
-    params when given, else for a scheduled or backfill run the window closed at its interval end,
-    else (a manual run) the window closed when it was due."""
-    conf = conf or {}
-    year, quarter = conf.get("year"), conf.get("quarter")
-    if year is not None and quarter is not None:
-        return window_for(int(year), int(quarter), rule)
-    kind = str(getattr(run_type, "value", run_type) or "")
-    if kind in ("scheduled", "backfill") and data_interval_end is not None:
-        return closed_window_at(data_interval_end, rule)
-    return closed_window_at(run_after or _utcnow(), rule)
-
-
 def run_deadline(*, rule: str, day: int, run_type: str | None, conf: dict | None,
                  data_interval_end: datetime | None, run_after: datetime | None) -> datetime | None:
     """The deadline (aware, UTC) of one DAG run, or None when the run gets none.
@@ -265,9 +214,9 @@ def run_deadline(*, rule: str, day: int, run_type: str | None, conf: dict | None
     kind = str(getattr(run_type, "value", run_type) or "")
     if kind != "scheduled":
         return None
-    window = run_window(rule=rule, run_type=kind, conf=conf, data_interval_end=data_interval_end,
+    window = run_window(rule=rule, params=conf, run_type=kind, data_interval_end=data_interval_end,
                         run_after=run_after)
-    return _aware(quarter_deadline(window, day))
+    return _aware(deadline_for(window, day))
 
 
 class ReportingDeadline(BaseDeadlineReference):
@@ -315,3 +264,4 @@ class ReportingDeadline(BaseDeadlineReference):
 
     def __repr__(self) -> str:
         return f"ReportingDeadline(rule={self.rule!r}, day={self.day})"
+

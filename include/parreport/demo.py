@@ -101,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
             rc = subprocess.run([airflow, "dags", "test", "quarterly_par_report", "-c", conf], env=env,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
         elapsed = time.monotonic() - started
+        if rc == 0:  # the quarter ended at acceptance; the sandbox reviews it in seconds: follow it up
+            print("• theo dõi biên nhận: airflow dags test receipt_follow_up")
+            env.setdefault("PARREPORT_RECEIPT_WAIT_HOURS", "0.05")
+            with open(log_path, "ab") as log:
+                rc = subprocess.run([airflow, "dags", "test", "receipt_follow_up"], env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
     return _summarise(settings, args, rc, elapsed, log_path)
 
 

@@ -20,7 +20,7 @@ from .kinds import DATASETS
 from .figures import check_identities, compute_bieu06, compute_indicators, reconcile_bieu06
 from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key
-from .periods import Window, last_closed_window, window_for
+from .periods import Window, run_window, window_for
 from .portal import PortalClient
 from .quality.dedupe import dedupe, dedupe_procedures
 from .report.changes import corrections_since, describe_changes
@@ -29,7 +29,6 @@ from .report.documents import (Revision, build_attachments, decode_attachment, d
 from .report.payload import DOCUMENT_SOURCES, build_core, figures_sha, finalize, json_safe
 from .report.signing import content_sha256, sign_body
 from .targets import targets_for_year
-from .timeutil import VN_TZ, now_local
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +57,15 @@ class Period:
 
 
 def resolve_period(settings: Settings, *, year: int | None, quarter: int | None, agency: str | None,
-                   interval_end: datetime | None = None) -> Period:
-    """The quarter from the params; without them, the one a scheduled run's data interval ends
-    in, or the last closed window."""
+                   run_type: str | None = None, interval_end: datetime | None = None,
+                   run_after: datetime | None = None) -> Period:
+    """The agency (``agency`` or the configured one) and the quarter the run is about
+    (:func:`periods.run_window`: the params; else a scheduled or backfill run's data interval;
+    else the last window closed when the run was due)."""
     agency = (agency or "").strip() or settings.agency
-    if year is not None and quarter is not None:
-        return Period(agency, window_for(int(year), int(quarter), settings.window_rule))
-    if (year is None) != (quarter is None):
-        raise ValueError("cần cả 'year' và 'quarter', hoặc bỏ trống cả hai")
-    if interval_end is not None:
-        local = interval_end.astimezone(VN_TZ).replace(tzinfo=None)
-        return Period(agency, last_closed_window(local, settings.window_rule))
-    return Period(agency, last_closed_window(now_local(), settings.window_rule))
+    window = run_window(rule=settings.window_rule, params={"year": year, "quarter": quarter}, run_type=run_type,
+                        data_interval_end=interval_end, run_after=run_after)
+    return Period(agency, window)
 
 
 def open_store(settings: Settings) -> st.Store:
@@ -370,17 +366,13 @@ def _receipt_summary(receipt: dict, folder: Path, sent: bool) -> dict:
             "receipt_path": str(folder / "bien-nhan.json")}
 
 
-def record_receipt(settings: Settings, period: Period, receipt: dict | None) -> dict | None:
-    """Store the receipt's final state (DA_DUYET) that the follow-up brought back."""
-    if not receipt or not receipt.get("PhienBan"):
-        return None
-    store = open_store(settings)
+def record_receipt(store: st.Store, settings: Settings, period: Period, receipt: dict) -> dict:
+    """Store a receipt's later state (DA_DUYET or TRA_LAI, brought back by ``receipt_follow_up``):
+    the version's row in the store and its ``bien-nhan.json``."""
+    version = int(receipt["PhienBan"])
     w = period.window
-    try:
-        store.upsert_report(period.agency, w.year, w.quarter, int(receipt["PhienBan"]), receipt=receipt)
-    finally:
-        store.dispose()
-    folder = report_dir(settings, period, int(receipt["PhienBan"]))
+    store.upsert_report(period.agency, w.year, w.quarter, version, receipt=receipt)
+    folder = report_dir(settings, period, version)
     _write_json(folder / "bien-nhan.json", receipt)
     log.info("biên nhận %s: %s", receipt.get("MaTiepNhan"), receipt.get("TrangThai"))
     return _receipt_summary(receipt, folder, sent=False)

@@ -1,8 +1,10 @@
 """The receipt's life after submission: DA_TIEP_NHAN → DA_DUYET or TRA_LAI (report-api.yaml).
 
-Following it must not hold a worker slot for days, so the waiting is done by an Airflow
-trigger (:class:`ReceiptStateTrigger`, run by the triggerer on its asyncio loop) and the task
-that waits defers to it (:class:`WaitForReceiptOperator`). The trigger's kwargs are stored in the
+A quarter's run ends when the intake has accepted its report; the DAG ``receipt_follow_up``
+follows the open receipts afterwards (``follow_up``). Following one must not hold a worker slot
+for days, so the waiting is done by an Airflow trigger (:class:`ReceiptStateTrigger`, run by the
+triggerer on its asyncio loop) and the task that waits defers to it
+(:class:`WaitForReceiptOperator`, mapped over the open receipts). The trigger's kwargs are stored in the
 metadata database: they carry the receipt number and the *connection id* only; the client
 credentials are read inside the trigger, from the connection, each time it starts.
 
@@ -13,6 +15,7 @@ credentials are read inside the trigger, from the connection, each time it start
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from datetime import timedelta
 from typing import Any, AsyncIterator, Mapping
@@ -23,16 +26,12 @@ from .config import CONN_INTAKE
 from .http import TRANSIENT_STATUS, ApiError, Endpoint, _retry_after
 from .intake import IntakeClient
 
-try:  # the trigger and operator need Airflow; the pure functions do not
-    from airflow.sdk import BaseOperator
-    from airflow.triggers.base import BaseTrigger, TriggerEvent
-except ImportError:  # pragma: no cover - Airflow is a dependency of the project
-    BaseOperator = object  # type: ignore[assignment,misc]
-    BaseTrigger = object  # type: ignore[assignment,misc]
-    TriggerEvent = None  # type: ignore[assignment]
+from airflow.sdk import BaseOperator
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 __all__ = ["APPROVED", "RETURNED", "RECEIVED", "FINAL_STATES", "classify_receipt", "poll_receipt_once",
-           "ReceiptStateTrigger", "WaitForReceiptOperator", "handle_receipt_event", "resolve_poll_interval"]
+           "ReceiptStateTrigger", "WaitForReceiptOperator", "handle_receipt_event", "resolve_poll_interval",
+           "resolve_wait_timeout"]
 
 RECEIVED, APPROVED, RETURNED = "DA_TIEP_NHAN", "DA_DUYET", "TRA_LAI"
 FINAL_STATES = frozenset({APPROVED, RETURNED})
@@ -214,60 +213,68 @@ class _AsyncReceiptPoller:
 
 
 # ---------------------------------------------------------------------------------------------
-# Operator (defers to the trigger; resumes on a worker only to report the outcome)
+# Operator (defers to the trigger; resumes on a worker only to settle the outcome)
 # ---------------------------------------------------------------------------------------------
 
 class WaitForReceiptOperator(BaseOperator):
-    """Follow a receipt until the Sở Nội vụ approves or returns the report, without a worker.
+    """Follow one receipt until the Sở Nội vụ approves or returns the report, without a worker, and
+    settle the outcome (``follow_up.settle``: stored, run event, a TRA_LAI alerted).
 
-    ``receipt_no`` is templated (e.g. ``"{{ ti.xcom_pull(task_ids='submit_report')['MaTiepNhan'] }}"``).
-    Returns the final receipt (XCom) on DA_DUYET; raises ``AirflowFailException`` with the
-    Vietnamese message (quarter, version, LyDoTraLai) on TRA_LAI, so the run fails and the
-    operator is alerted through the DAG's usual failure channels (e-mail, callbacks). On timeout
-    it fails as well (``fail_on_timeout``) or returns the last receipt seen.
+    ``receipt_no`` is a receipt number or a mapping with ``MaTiepNhan`` and ``intake_conn_id``
+    (an item of ``follow_up.open_receipts``, so the operator can be mapped over them). The wait
+    lasts ``wait_timeout`` (default ``PARREPORT_RECEIPT_WAIT_HOURS``, 20 h: less than a day, so the
+    daily run of ``receipt_follow_up`` picks up what is still open); a receipt still
+    ``DA_TIEP_NHAN`` then ends the task successfully as ``pending``. A receipt that cannot be read
+    (403, 404, credentials, the intake unreachable for too long) fails the task, which alerts.
     """
 
     template_fields = ("receipt_no", "poll_interval")
     ui_color = "#fff3cd"
 
-    def __init__(self, *, receipt_no: str, conn_id: str = CONN_INTAKE, poll_interval: float | str | None = None,
-                 wait_timeout: timedelta = timedelta(days=14), fail_on_timeout: bool = True, **kwargs):
+    def __init__(self, *, receipt_no: str | Mapping, conn_id: str = CONN_INTAKE,
+                 poll_interval: float | str | None = None, wait_timeout: timedelta | None = None, **kwargs):
         super().__init__(**kwargs)
         self.receipt_no = receipt_no
         self.conn_id = conn_id
         self.poll_interval = poll_interval
         self.wait_timeout = wait_timeout
-        self.fail_on_timeout = fail_on_timeout
 
     def execute(self, context):
         from airflow.sdk.exceptions import AirflowSkipException
 
         conn_id = self.conn_id
         receipt_no = self.receipt_no
-        if isinstance(receipt_no, Mapping):  # submit_report's result: the receipt and the agency's intake
+        if isinstance(receipt_no, Mapping):  # an open receipt: its number and the agency's intake
             conn_id = receipt_no.get("intake_conn_id") or conn_id
             receipt_no = receipt_no.get("MaTiepNhan")
         receipt_no = (str(receipt_no or "")).strip()
         if not receipt_no or receipt_no == "None":
             raise AirflowSkipException("không có biên nhận để theo dõi")
         poll = resolve_poll_interval(self.poll_interval)
-        deadline = time.time() + self.wait_timeout.total_seconds()
+        wait = resolve_wait_timeout(self.wait_timeout)
+        deadline = time.time() + wait.total_seconds()
         self.log.info("theo dõi biên nhận %s mỗi %.0f giây, tối đa đến %s", receipt_no, poll,
                       time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(deadline)))
         self.defer(trigger=ReceiptStateTrigger(receipt_no=receipt_no, conn_id=conn_id,
                                                poll_interval=poll, deadline=deadline),
                    method_name="execute_complete",
-                   timeout=self.wait_timeout + timedelta(seconds=max(poll, 60) * 2))
+                   timeout=wait + timedelta(seconds=max(poll, 60) * 2))
 
     def execute_complete(self, context, event: dict | None = None):
-        return handle_receipt_event(event, fail_on_timeout=self.fail_on_timeout, log=self.log)
+        from .config import load_settings
+        from .follow_up import settle
+
+        def settle_final(receipt: Mapping) -> dict:
+            ti = context.get("ti")
+            return settle(load_settings(), receipt, dag_id=getattr(ti, "dag_id", None) or self.dag_id,
+                          run_id=context.get("run_id") or getattr(ti, "run_id", "?"))
+
+        return handle_receipt_event(event, settle=settle_final, log=self.log)
 
 
 def resolve_poll_interval(value: float | str | None) -> float:
     """The poll interval: the given value (a number, or a rendered template), else the
     ``PARREPORT_RECEIPT_POLL_SECONDS`` variable, else 300 s; never below 1 s."""
-    import os
-
     for candidate in (value, os.environ.get("PARREPORT_RECEIPT_POLL_SECONDS")):
         if candidate not in (None, "", "None"):
             try:
@@ -277,28 +284,36 @@ def resolve_poll_interval(value: float | str | None) -> float:
     return 300.0
 
 
-def handle_receipt_event(event: Mapping | None, *, fail_on_timeout: bool = True, log=None) -> dict | None:
-    """What the waiting task does with the trigger's event (shared by the operator and any @task
-    that defers): the receipt on approval; AirflowFailException on TRA_LAI, error or timeout."""
+def resolve_wait_timeout(value: timedelta | None) -> timedelta:
+    """How long one follow-up run waits for a decision: ``value``, else the
+    ``PARREPORT_RECEIPT_WAIT_HOURS`` variable, else 20 hours; never below one second."""
+    if value is not None:
+        return max(value, timedelta(seconds=1))
+    raw = os.environ.get("PARREPORT_RECEIPT_WAIT_HOURS")
+    if raw not in (None, ""):
+        try:
+            return max(timedelta(hours=float(raw)), timedelta(seconds=1))
+        except ValueError:
+            raise ValueError(f"PARREPORT_RECEIPT_WAIT_HOURS không hợp lệ: {raw!r}") from None
+    return timedelta(hours=20)
+
+
+def handle_receipt_event(event: Mapping | None, *, settle, log=None) -> dict:
+    """What the waiting task does with the trigger's event: a final receipt (DA_DUYET, TRA_LAI) goes
+    to ``settle`` and its result is returned; a receipt still undecided when the wait ended is
+    ``{"outcome": "pending", ...}`` (the next run follows it again); an error raises
+    AirflowFailException (the failure alert tells the operator)."""
     from airflow.sdk.exceptions import AirflowFailException
 
     event = dict(event or {})
     receipt = event.get("receipt")
     status = event.get("status")
     if status == "final":
-        kind, message = classify_receipt(receipt)
-        if kind == "returned":
-            if log is not None:
-                log.error("%s", message)
-            raise AirflowFailException(message)
+        return settle(receipt)
+    if status == "timeout":
+        message = f"Chưa có kết quả xem xét, sẽ theo dõi tiếp ở lần chạy sau: {classify_receipt(receipt)[1]}"
         if log is not None:
             log.info("%s", message)
-        return receipt
-    if status == "timeout":
-        message = f"Hết thời gian chờ Sở Nội vụ xem xét: {event.get('message') or classify_receipt(receipt)[1]}"
-        if fail_on_timeout:
-            raise AirflowFailException(message)
-        if log is not None:
-            log.warning("%s", message)
-        return receipt
+        return {"outcome": "pending", "MaTiepNhan": event.get("receipt_no"),
+                "TrangThai": (receipt or {}).get("TrangThai"), "message": message}
     raise AirflowFailException(f"Không theo dõi được biên nhận {event.get('receipt_no')}: {event.get('message')}")

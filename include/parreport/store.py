@@ -278,6 +278,14 @@ class Store:
                                 .order_by(reports.c.version)).mappings()
             return [dict(r) for r in rows]
 
+    def accepted_reports(self) -> list[dict]:
+        """Every version the intake accepted (status ACCEPTED), of every agency and quarter, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(reports).where(reports.c.status == "ACCEPTED")
+                                .order_by(reports.c.year, reports.c.quarter, reports.c.agency,
+                                          reports.c.version)).mappings()
+            return [dict(r) for r in rows]
+
     def upsert_report(self, agency: str, year: int, quarter: int, version: int, **values) -> None:
         with self.engine.begin() as conn:
             key = (reports.c.agency == agency, reports.c.year == year, reports.c.quarter == quarter,

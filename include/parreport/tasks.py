@@ -46,11 +46,12 @@ def list_agencies(params: dict) -> list[str]:
 
 
 @_no_retry
-def resolve_period(params: dict, run_type: str | None, data_interval_end) -> dict:
+def resolve_period(params: dict, run_type: str | None, data_interval_end, run_after=None) -> dict:
     settings = load_settings()
     period = pipeline.resolve_period(
         settings, year=params.get("year"), quarter=params.get("quarter"), agency=params.get("agency"),
-        interval_end=data_interval_end if run_type in ("scheduled", "backfill") else None)
+        run_type=str(getattr(run_type, "value", run_type) or "") or None, interval_end=data_interval_end,
+        run_after=run_after)
     log.info("kỳ báo cáo: %s, đơn vị %s", period.window.label, period.agency)
     return period.as_dict()
 
@@ -84,16 +85,24 @@ def build_report(period: dict, run_id: str) -> dict:
 
 
 @_no_retry
-def submit(period: dict, run_id: str) -> dict:
+def submit(period: dict, run_id: str, accepted_event=None) -> dict:
+    """Send the quarter's report (or find it already accepted); ``accepted_event`` is the task's
+    outlet event accessor for ``follow_up.REPORT_ACCEPTED``, whose extra names what was accepted."""
+    from .follow_up import acceptance_extra
+
     agency = period["agency"]
     pem, kid = connections.signing_key(agency)
     result = pipeline.submit(load_settings(), connections.intake_endpoint(agency), pem, kid,
                              pipeline.Period.from_dict(period), run_id)
     result["intake_conn_id"] = connections.resolve_conn_id(CONN_INTAKE, agency)
     log.info("báo cáo: %s; biên nhận: %s (%s)", result["report_path"], result["receipt_path"], result["MaTiepNhan"])
+    if accepted_event is not None:
+        accepted_event.extra = acceptance_extra(period, result)
     return result
 
 
 @_no_retry
-def record_receipt(period: dict, receipt: dict | None) -> dict | None:
-    return pipeline.record_receipt(load_settings(), pipeline.Period.from_dict(period), receipt)
+def open_receipts() -> list[dict]:
+    from .follow_up import open_receipts as find
+
+    return find(load_settings())

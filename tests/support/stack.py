@@ -196,7 +196,6 @@ def airflow_env(home: Path, *, db_url: str, redis_url: str, api_port: int, store
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sa_url,
         # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3: name the driver the product pins

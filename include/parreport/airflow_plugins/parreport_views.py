@@ -1,4 +1,5 @@
-"""The operator's view in the Airflow UI (logic: include/parreport/views.py).
+"""The operator's view in the Airflow UI (logic: include/parreport/views.py), registered by the
+package's ``airflow.plugins`` entry point.
 
 - a FastAPI app mounted by the API server at ``/parreport`` (read-only pages: run summary, Data
   Docs, report folder, receipt), behind Airflow's own authentication and DAG-run read permission;
@@ -101,9 +102,23 @@ def _build_app():
     return views.create_app(period_lookup=views.airflow_period_lookup, dependencies=[Depends(dependency)])
 
 
+class _AppOnFirstRequest:
+    """An ASGI app that builds the views app on its first request: the plugin is loaded by every
+    Airflow process that has the package (entry point), only the API server serves it."""
+
+    def __init__(self, build):
+        self._build = build
+        self._app = None
+
+    async def __call__(self, scope, receive, send):
+        if self._app is None:
+            self._app = self._build()
+        await self._app(scope, receive, send)
+
+
 class ParreportViewsPlugin(AirflowPlugin):
     name = "parreport_views"
-    fastapi_apps = [{"app": _build_app(), "url_prefix": URL_PREFIX, "name": "Báo cáo CCHC — trang vận hành"}]
+    fastapi_apps = [{"app": _AppOnFirstRequest(_build_app), "url_prefix": URL_PREFIX, "name": "Báo cáo CCHC — trang vận hành"}]
     external_views = [
         {"name": "Báo cáo CCHC", "href": f"{URL_PREFIX}/", "destination": "nav", "category": "browse",
          "url_route": "parreport"},
