@@ -21,8 +21,8 @@ that starts at 00:00 on 15/12/2024). ``restriction.latest`` (``end_date``, ``--t
 compared to the instant ``S`` (Airflow refuses to run tasks whose logical date is after end_date).
 
 Airflow 3 serializes DAGs: a custom timetable must be registered by a plugin
-(``plugins/reporting_calendar.py``, ``timetables = [ReportingWindowTimetable]``) on every
-component that deserializes it (scheduler, DAG processor, API server).
+(``parreport.airflow_plugins.reporting_calendar``, found through the package's ``airflow.plugins``
+entry point) on every component that deserializes it (scheduler, DAG processor, API server).
 
 The deadline (INDICATORS.md §1: configuration, default 23:59:59 on the 20th of the quarter's last
 month) is computed per run by :class:`ReportingDeadline`, a custom ``DeadlineReference``
