@@ -7,9 +7,10 @@ Notifiers (each used only when its connection exists; a missing one is skipped w
   the URL (schema is the scheme, ``https`` when empty; the host may also be a full URL), extra
   ``{"path": "/hooks/…"}`` the path; login + password → HTTP Basic, password alone → Bearer token;
   optional extra ``headers``, ``timeout`` (s, default 10), ``attempts`` (default 4), ``backoff`` (s,
-  default 1). It POSTs ``{"text", "dag_id", "run_id", "task_id", "quarter", "url", …}`` as JSON and
-  retries connection errors, 408, 429 and 5xx (honouring ``Retry-After``); any other status fails
-  at once. Only the scheme, host and port of the URL are ever logged.
+  default 1). It POSTs ``{"text", "dag_id", "run_id", "task_id", "quarter", "url", …}`` as JSON with
+  the project's HTTP client (http.py: its retry policy and list of transient statuses, honouring
+  ``Retry-After`` up to 30 s); any other status fails at once. Only the scheme, host and port of
+  the URL are ever logged.
 - :class:`EmailNotifier` — connection ``parreport_smtp`` (type ``smtp``, sent with the SMTP
   provider's ``SmtpHook``: host/port, login/password, extra ``from_email``, ``disable_ssl``,
   ``disable_tls``, ``timeout``, ``retry_limit``); recipients from extra ``{"to": "a@x.vn, b@x.vn"}``,
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from .calendar_timetable import ReportingDeadline, quarter_deadline, run_window
 from .periods import Window, window_for
@@ -52,7 +53,6 @@ CONN_WEBHOOK = "parreport_webhook"
 CONN_SMTP = "parreport_smtp"
 ALERT_EMAILS_ENV = "PARREPORT_ALERT_EMAILS"
 TITLE = "[Báo cáo CCHC]"
-TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
 _STATE_VI = {"running": "đang chạy", "queued": "đang chờ chạy", "failed": "thất bại", "success": "thành công"}
 
@@ -295,12 +295,6 @@ class NotifierError(RuntimeError):
     pass
 
 
-class _Transient(NotifierError):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 class _AlertNotifier(_base_notifier()):  # type: ignore[misc]
     """A notifier usable as an Airflow callback (``notify(context)`` for a failed task) and directly
     (``send(alert)``)."""
@@ -332,29 +326,20 @@ class WebhookNotifier(_AlertNotifier):
     @staticmethod
     def url_from_connection(conn) -> tuple[str, str]:
         """(full URL, the part that may be logged: scheme://host[:port])."""
-        host = (conn.host or "").strip()
-        if not host:
-            raise NotifierError(f"kết nối {conn.conn_id!r} thiếu host")
-        extra = _extra(conn)
-        if "://" in host:
-            parts = urlsplit(host)
-            scheme, netloc, path = parts.scheme, parts.netloc, parts.path
-            if parts.query:
-                path = f"{path}?{parts.query}"
-        else:
-            scheme = (conn.schema or "https").strip() or "https"
-            netloc, _, path = host.partition("/")
-            path = f"/{path}" if path else ""
-        netloc = netloc.rpartition("@")[2]  # credentials never travel in the URL
-        if conn.port and ":" not in netloc:
-            netloc = f"{netloc}:{conn.port}"
-        if extra.get("path"):
-            path = path.rstrip("/") + "/" + str(extra["path"]).lstrip("/")
-        return f"{scheme}://{netloc}{path or '/'}", f"{scheme}://{netloc}"
+        from .config import ConfigError
+        from .http import connection_url
+
+        try:
+            url, origin = connection_url(conn, _extra(conn).get("path"))
+        except ConfigError as exc:
+            raise NotifierError(str(exc)) from None
+        parts = urlsplit(url)
+        return (url if parts.path else urlunsplit(parts._replace(path="/"))), origin
 
     def send(self, alert: Alert) -> None:
         import httpx
-        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        from .http import ApiClient, ApiError, RetriesExhausted, RetryPolicy
 
         conn = _connection(self.conn_id)
         if conn is None:
@@ -371,37 +356,15 @@ class WebhookNotifier(_AlertNotifier):
         elif conn.password:
             headers["Authorization"] = f"Bearer {conn.password}"
         body = json.dumps(alert.payload(), ensure_ascii=False).encode("utf-8")
-        fallback = wait_exponential(multiplier=backoff, max=max(backoff, 30.0))
-
-        def wait(state) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, _Transient) and exc.retry_after is not None:
-                return min(exc.retry_after, 30.0)
-            return fallback(state)
-
-        def post(client: httpx.Client) -> None:
-            try:
-                response = client.post(url, content=body, headers=headers, auth=auth)
-            except httpx.TransportError as exc:
-                raise _Transient(f"không kết nối được webhook {shown}: {type(exc).__name__}") from None
-            if response.status_code in TRANSIENT_STATUS:
-                retry_after = response.headers.get("Retry-After")
-                try:
-                    seconds = float(retry_after) if retry_after is not None else None
-                except ValueError:
-                    seconds = None
-                raise _Transient(f"webhook {shown} trả lời HTTP {response.status_code}", seconds)
-            if response.status_code >= 300:
-                raise NotifierError(f"webhook {shown} từ chối cảnh báo: HTTP {response.status_code}")
-
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            for attempt in Retrying(stop=stop_after_attempt(max(attempts, 1)), wait=wait,
-                                    retry=retry_if_exception_type(_Transient), reraise=True):
-                with attempt:
-                    n = attempt.retry_state.attempt_number
-                    if n > 1:
-                        log.info("gửi lại cảnh báo tới webhook %s (lần %d)", shown, n)
-                    post(client)
+        policy = RetryPolicy(attempts=max(attempts, 1), backoff=backoff, backoff_max=max(backoff, 30.0),
+                             retry_after_max=30.0)
+        try:
+            with ApiClient(auth=auth, name=f"webhook {shown}", policy=policy, timeout=timeout) as client:
+                client.send("POST", url, content=body, headers=headers, ok=range(200, 300), shown=shown)
+        except ApiError as exc:
+            raise NotifierError(f"webhook {shown} từ chối cảnh báo: HTTP {exc.status}") from None
+        except RetriesExhausted as exc:
+            raise NotifierError(str(exc)) from None
         log.info("đã gửi cảnh báo (%s, %s) tới webhook %s", alert.kind, alert.quarter, shown)
 
 

@@ -6,7 +6,7 @@ import functools
 import logging
 
 from . import connections, pipeline
-from .config import CONN_INTAKE, load_settings
+from .config import CONN_INTAKE, ConfigError, load_settings
 from .http import ApiError
 from .quality.gx_runner import GXRunError
 from .quality.validation import BlockingFailuresExceeded
@@ -15,9 +15,12 @@ log = logging.getLogger(__name__)
 
 
 def _no_retry(fn):
-    """A 4xx from either API, a broken identity, a version conflict, blocking failures above the
-    threshold or a broken suite will not mend by itself: fail without retrying, with the reason
-    in Vietnamese (the steward's corrections, then a Clear of the task, mend the last two)."""
+    """The project's own errors that a retry cannot mend fail the task at once, with the reason in
+    Vietnamese: a 4xx from either API (429 excepted), a broken identity, a version conflict,
+    blocking failures above the threshold, a broken suite, a configuration or connection that is
+    wrong or missing (the steward's corrections, or the operator's fix, then a Clear of the task
+    mend them). Anything else — a server that stayed unavailable, a body cut short, an expired
+    cursor, a secrets backend that did not answer, a bug — follows the task's retries."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -30,7 +33,7 @@ def _no_retry(fn):
                 raise AirflowFailException(str(exc)) from exc
             raise
         except (pipeline.IdentityError, pipeline.SubmissionConflict, BlockingFailuresExceeded, GXRunError,
-                ValueError) as exc:
+                ConfigError) as exc:
             raise AirflowFailException(str(exc)) from exc
 
     return wrapper
@@ -48,9 +51,13 @@ def list_agencies(params: dict) -> list[str]:
 @_no_retry
 def resolve_period(params: dict, run_type: str | None, data_interval_end) -> dict:
     settings = load_settings()
-    period = pipeline.resolve_period(
-        settings, year=params.get("year"), quarter=params.get("quarter"), agency=params.get("agency"),
-        interval_end=data_interval_end if run_type in ("scheduled", "backfill") else None)
+    try:
+        period = pipeline.resolve_period(
+            settings, year=params.get("year"), quarter=params.get("quarter"), agency=params.get("agency"),
+            interval_end=data_interval_end if run_type in ("scheduled", "backfill") else None)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Tham số của lần chạy không hợp lệ: {exc}. Việc cần làm: chạy lại DAG (Trigger) với "
+                          "'year' (ví dụ 2025) và 'quarter' (1–4), hoặc bỏ trống cả hai.") from exc
     log.info("kỳ báo cáo: %s, đơn vị %s", period.window.label, period.agency)
     return period.as_dict()
 
@@ -86,10 +93,13 @@ def build_report(period: dict, run_id: str) -> dict:
 @_no_retry
 def submit(period: dict, run_id: str) -> dict:
     agency = period["agency"]
+    # Every connection is read before anything is signed or sent (connections.py: a look-up that
+    # fails stops the task here).
+    intake_conn_id = connections.resolve_conn_id(CONN_INTAKE, agency)
     pem, kid = connections.signing_key(agency)
-    result = pipeline.submit(load_settings(), connections.intake_endpoint(agency), pem, kid,
-                             pipeline.Period.from_dict(period), run_id)
-    result["intake_conn_id"] = connections.resolve_conn_id(CONN_INTAKE, agency)
+    endpoint = connections.intake_endpoint(agency)
+    result = pipeline.submit(load_settings(), endpoint, pem, kid, pipeline.Period.from_dict(period), run_id)
+    result["intake_conn_id"] = intake_conn_id
     log.info("báo cáo: %s; biên nhận: %s (%s)", result["report_path"], result["receipt_path"], result["MaTiepNhan"])
     return result
 

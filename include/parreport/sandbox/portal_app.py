@@ -17,7 +17,8 @@ Choices where the contract leaves room (the most literal reading is taken):
 - /oauth/token answers 401 for anything that is not a valid client-credentials grant (the
   contract lists no 400 there).
 - Faults (429/503) are decided before authentication, as a gateway in front of the API would;
-  /oauth/token and /_sandbox/* never fail by fault.
+  a 2xx answer cut short (``rate_truncate``/``truncate``) after it; /oauth/token and /_sandbox/*
+  never fail by fault. The ``cursor_ttl`` fault shortens the cursor lifetime.
 - The /_sandbox/* endpoints are not part of the contract: an inspection aid for tests.
 """
 from __future__ import annotations
@@ -45,6 +46,7 @@ from .common import (
     TokenIssuer,
     install_problem_handlers,
     install_token_route,
+    install_truncation,
 )
 from .generator import Dataset
 
@@ -149,7 +151,8 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
     install_problem_handlers(app)
     tokens = TokenIssuer(settings.clients, settings.token_ttl, settings.faults.token_max_calls, settings.clock)
     faults = FaultInjector(settings.faults, dataset.config.seed, "portal")
-    listings = _Listings(settings.cursor_ttl, settings.clock)
+    cursor_ttl = settings.faults.cursor_ttl if settings.faults.cursor_ttl is not None else settings.cursor_ttl
+    listings = _Listings(cursor_ttl, settings.clock)
     log: list[dict] = []
     app.state.dataset, app.state.settings, app.state.faults, app.state.tokens = dataset, settings, faults, tokens
     app.state.request_log = log
@@ -162,6 +165,8 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
                         "query": dict(request.query_params), "status": response.status_code})
             del log[:-settings.request_log_size]
         return response
+
+    install_truncation(app, faults)
 
     def guard(request: Request) -> str:
         faults.check()
@@ -231,7 +236,8 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
 
     @app.get("/_sandbox/faults")
     async def sandbox_faults():
-        return {"calls": faults.calls, "injected": [{"call": c, "status": s} for c, s in faults.injected]}
+        return {"calls": faults.calls, "injected": [{"call": c, "status": s} for c, s in faults.injected],
+                "answers": faults.answers, "truncated": faults.truncated}
 
     @app.get("/_sandbox/health")
     async def sandbox_health():
