@@ -115,6 +115,9 @@ _WHAT_TO_DO = {
     422: "Sở Nội vụ từ chối nội dung báo cáo (các lỗi ở trên). Báo người bảo trì kèm nhật ký; không gửi lại bằng "
          "tay.",
 }
+_DEFAULT_ADVICE = ("máy chủ quá tải, bảo trì hoặc không kết nối được. Airflow sẽ tự chạy lại nhiệm vụ theo số lần "
+                   "thử lại (retries); nếu vẫn lỗi, hỏi đơn vị vận hành máy chủ rồi xóa (Clear) nhiệm vụ để chạy lại.")
+_OTHER_4XX = "máy chủ từ chối yêu cầu. Báo người bảo trì kèm nhật ký nhiệm vụ."
 _CONTRACT = ("câu trả lời không đúng hợp đồng API. Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); "
              "nếu vẫn lỗi, báo đơn vị vận hành máy chủ.")
 
@@ -132,9 +135,14 @@ class ApiError(RuntimeError):
         if isinstance(errors, list) and errors:
             shown = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in errors[:5] if isinstance(e, dict))
             detail = f"{detail} [{shown}{'; …' if len(errors) > 5 else ''}]"
-        advice = _CONTRACT if 200 <= status < 300 else _WHAT_TO_DO.get(status)
-        text = f"HTTP {status} tại {path}: {detail}".strip().rstrip(".")
-        super().__init__(f"{text}. Việc cần làm: {advice}" if advice else text)
+        if 200 <= status < 300:
+            advice = _CONTRACT
+        elif status in TRANSIENT_STATUS or status >= 500:
+            advice = _DEFAULT_ADVICE
+        else:
+            advice = _WHAT_TO_DO.get(status, _OTHER_4XX)
+        text = f"HTTP {status} tại {path}: {detail}".strip().rstrip(".:")
+        super().__init__(f"{text}. Việc cần làm: {advice}")
 
 
 class TransientError(RuntimeError):
@@ -160,8 +168,6 @@ _ADVICE = {
                   "theo số lần thử lại (retries); nếu vẫn lỗi, kiểm tra đường truyền/proxy tới máy chủ rồi xóa "
                   "(Clear) nhiệm vụ để chạy lại."),
 }
-_DEFAULT_ADVICE = ("máy chủ quá tải, bảo trì hoặc không kết nối được. Airflow sẽ tự chạy lại nhiệm vụ theo số lần "
-                   "thử lại (retries); nếu vẫn lỗi, hỏi đơn vị vận hành máy chủ rồi xóa (Clear) nhiệm vụ để chạy lại.")
 
 
 class RetriesExhausted(RuntimeError):

@@ -7,20 +7,56 @@ import logging
 
 from . import connections, pipeline
 from .config import CONN_INTAKE, ConfigError, load_settings
-from .http import ApiError
+from .extract import IncompleteExtract
+from .http import TRANSIENT_STATUS, ApiError
 from .quality.gx_runner import GXRunError
 from .quality.validation import BlockingFailuresExceeded
 
 log = logging.getLogger(__name__)
 
 
+class TaskFailed(RuntimeError):
+    """A failure the project did not foresee, told in Vietnamese (the cause is chained)."""
+
+
+_ACTIONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (ConfigError, "sửa cấu hình (biến PARREPORT_*, tệp PARREPORT_CONFIG hoặc kết nối Airflow, xem README) rồi "
+                  "xóa (Clear) nhiệm vụ để chạy lại."),
+    (pipeline.IdentityError, "không có gì được gửi. Báo người bảo trì kèm nhật ký nhiệm vụ (số liệu tính ra mâu "
+                             "thuẫn với chính nó); sau khi sửa, xóa (Clear) bước tính số liệu."),
+    (pipeline.SubmissionConflict, "không gửi gì thêm. Hỏi Sở Nội vụ ai đã gửi các phiên bản đó; người bảo trì ghi "
+                                  "nhận chúng vào kho rồi mới xóa (Clear) bước gửi báo cáo."),
+    (GXRunError, "bộ kỳ vọng trong expectations/ bị hỏng hoặc GX lỗi: báo người bảo trì; sau khi sửa, xóa (Clear) "
+                 "bước kiểm tra dữ liệu."),
+    (BlockingFailuresExceeded, "cán bộ dữ liệu xem và sửa các hồ sơ bị cách ly (parreport quarantine list, "
+                               "parreport corrections add), rồi xóa (Clear) bước kiểm tra dữ liệu."),
+    (IncompleteExtract, "Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); nếu vẫn thiếu, báo đơn vị "
+                        "vận hành cổng DVC."),
+)
+_UNFORESEEN = ("Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); nếu vẫn lỗi, báo người bảo trì kèm "
+               "nhật ký nhiệm vụ.")
+
+
+def explain(exc: BaseException) -> str:
+    """The error's message with what to do (Vietnamese), unless it already says it."""
+    text = str(exc).strip() or type(exc).__name__
+    if "Việc cần làm" in text:
+        return text
+    action = next((a for types, a in _ACTIONS if isinstance(exc, types)), None)
+    if action is None:
+        first = text.splitlines()[0][:300]
+        return f"Lỗi ngoài dự kiến ({type(exc).__name__}: {first}). Việc cần làm: {_UNFORESEEN}"
+    return f"{text.rstrip('.')}. Việc cần làm: {action}"
+
+
 def _no_retry(fn):
-    """The project's own errors that a retry cannot mend fail the task at once, with the reason in
-    Vietnamese: a 4xx from either API (429 excepted), a broken identity, a version conflict,
-    blocking failures above the threshold, a broken suite, a configuration or connection that is
-    wrong or missing (the steward's corrections, or the operator's fix, then a Clear of the task
-    mend them). Anything else — a server that stayed unavailable, a body cut short, an expired
-    cursor, a secrets backend that did not answer, a bug — follows the task's retries."""
+    """Every failure of a task, told in Vietnamese with what to do (:func:`explain`); the
+    project's own errors that a retry cannot mend fail the task at once: a 4xx from either API
+    (408 and 429 excepted), a broken identity, a version conflict, blocking failures above the
+    threshold, a broken suite, a configuration or connection that is wrong or missing (the
+    steward's corrections, or the operator's fix, then a Clear of the task mend them).
+    Anything else — a server that stayed unavailable, a body cut short, an expired cursor, a
+    secrets backend that did not answer, a bug — follows the task's retries."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -29,12 +65,19 @@ def _no_retry(fn):
         try:
             return fn(*args, **kwargs)
         except ApiError as exc:
-            if 400 <= exc.status < 500 and exc.status != 429:
-                raise AirflowFailException(str(exc)) from exc
+            if 400 <= exc.status < 500 and exc.status not in TRANSIENT_STATUS:
+                raise AirflowFailException(explain(exc)) from exc
             raise
         except (pipeline.IdentityError, pipeline.SubmissionConflict, BlockingFailuresExceeded, GXRunError,
                 ConfigError) as exc:
-            raise AirflowFailException(str(exc)) from exc
+            raise AirflowFailException(explain(exc)) from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith("airflow"):  # Airflow's own control flow (skip, defer, …)
+                raise
+            message = explain(exc)
+            if message == str(exc).strip():
+                raise  # already says what happened and what to do
+            raise TaskFailed(message) from exc
 
     return wrapper
 
