@@ -93,6 +93,17 @@ def test_an_expired_cursor_restarts_the_listing_and_tong_so_is_checked_against_t
     assert dedupe(kept).duplicates == len(refs) - len(set(refs))
 
 
+def test_cursors_refused_as_expired_at_chosen_requests_restart_the_listing_each_time(ds, tmp_path):
+    with run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY,
+                     faults="portal.expire_cursors=2|4") as sb:
+        with portal_client(sb, page_size=100) as client:
+            result = extract_dataset(client, "dossiers", AGENCY, W, tmp_path)
+        faults = sandbox_faults(sb.portal_url)
+    assert faults["expired_cursors"] == [2, 4] and result.restarts == 2
+    assert [r["MaHoSo"] for r in read_records(result.raw_dir)] == expected_refs(ds)
+    assert result.delivered == result.tong_so
+
+
 def test_a_cursor_that_always_expires_ends_in_a_clear_failure(tmp_path):
     with run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY, faults="portal.cursor_ttl=0") as sb:
         with portal_client(sb, page_size=100, max_restarts=2) as client:

@@ -67,7 +67,9 @@ class FaultSettings:
     sent as a complete response of fewer bytes, so the client meets JSON that does not parse:
     a probability per answer, and answer numbers (1-based, counted over the 2xx answers of the
     API, ``/oauth/token`` and ``/_sandbox`` excluded) always cut. cursor_ttl: the portal's cursor
-    lifetime in seconds, instead of the contract's 15 minutes.
+    lifetime in seconds, instead of the contract's 15 minutes; expire_cursors: numbers of the
+    requests that carry a cursor (1-based) answered "cursor expired" whatever its age — the same
+    outcome as a Retry-After that outlived it, without the wait.
     """
 
     rate_503: float = 0.0
@@ -78,11 +80,13 @@ class FaultSettings:
     rate_truncate: float = 0.0
     truncate: set[int] = field(default_factory=set)
     cursor_ttl: float | None = None
+    expire_cursors: set[int] = field(default_factory=set)
 
     @classmethod
     def parse(cls, spec: str | dict | None) -> "FaultSettings":
         """From a dict or a spec string: ``rate_503=0.05,rate_429=0.02,retry_after=1,
-        token_max_calls=40,schedule=503@1|429@2,rate_truncate=0.08,truncate=3|7,cursor_ttl=2``."""
+        token_max_calls=40,schedule=503@1|429@2,rate_truncate=0.08,truncate=3|7,cursor_ttl=2,
+        expire_cursors=2|5``."""
         if spec is None or spec == "":
             return cls()
         if isinstance(spec, FaultSettings):
@@ -100,9 +104,9 @@ class FaultSettings:
                 else:
                     out.schedule = {int(call): int(status) for status, call in
                                     (entry.split("@") for entry in str(value).split("|") if entry)}
-            elif key == "truncate":
+            elif key in ("truncate", "expire_cursors"):
                 items_ = value if isinstance(value, (list, set, tuple)) else str(value).split("|")
-                out.truncate = {int(n) for n in items_ if str(n).strip()}
+                setattr(out, key, {int(n) for n in items_ if str(n).strip()})
             elif key in ("rate_503", "rate_429", "rate_truncate"):
                 setattr(out, key, float(value))
             elif key == "cursor_ttl":
@@ -121,6 +125,8 @@ class FaultInjector:
         self.injected: list[tuple[int, int]] = []
         self.answers = 0
         self.truncated: list[int] = []
+        self.cursor_calls = 0
+        self.expired: list[int] = []
 
     def check(self) -> None:
         """Count one API call; raise a 429/503 Problem when a fault is due."""
@@ -139,6 +145,14 @@ class FaultInjector:
                           "rate-limited", headers)
         raise Problem(status, "Service Unavailable", "Hệ thống tạm thời không phục vụ; thử lại sau Retry-After giây.",
                       "unavailable", headers)
+
+    def expire_cursor(self) -> bool:
+        """Count one request that carries a cursor; True when it is to be answered "expired"."""
+        self.cursor_calls += 1
+        if self.cursor_calls in self.settings.expire_cursors:
+            self.expired.append(self.cursor_calls)
+            return True
+        return False
 
     def cut(self, body: bytes) -> bytes | None:
         """Count one 2xx API answer; the first bytes of ``body`` when this answer is to be cut short."""

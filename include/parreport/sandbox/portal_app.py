@@ -18,7 +18,8 @@ Choices where the contract leaves room (the most literal reading is taken):
   contract lists no 400 there).
 - Faults (429/503) are decided before authentication, as a gateway in front of the API would;
   a 2xx answer cut short (``rate_truncate``/``truncate``) after it; /oauth/token and /_sandbox/*
-  never fail by fault. The ``cursor_ttl`` fault shortens the cursor lifetime.
+  never fail by fault. The ``cursor_ttl`` fault shortens the cursor lifetime; ``expire_cursors``
+  answers chosen cursor-bearing requests as if their cursor had expired.
 - The /_sandbox/* endpoints are not part of the contract: an inspection aid for tests.
 """
 from __future__ import annotations
@@ -91,7 +92,7 @@ class _Listings:
                               "x": round(self.clock() + self.ttl, 3)}, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + self._sign(payload)
 
-    def decode(self, cursor: str, query_key: str) -> int:
+    def decode(self, cursor: str, query_key: str, expired: bool = False) -> int:
         try:
             body, sig = cursor.rsplit(".", 1)
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
@@ -104,7 +105,7 @@ class _Listings:
         if data["q"] != hashlib.sha256(query_key.encode()).hexdigest()[:16]:
             raise Problem(400, "Bad Request", "cursor không thuộc truy vấn này (tham số khác trang đầu).",
                           "invalid-cursor")
-        if self.clock() > data["x"]:
+        if expired or self.clock() > data["x"]:
             raise Problem(400, "Bad Request", "cursor đã hết hạn (hiệu lực 15 phút); hãy đọc lại từ đầu.",
                           "cursor-expired")
         return int(data["o"])
@@ -176,7 +177,7 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
         limit = _limit(request)
         cursor = request.query_params.get("cursor")
         items = listings.get(query_key, compute)
-        offset = 0 if cursor is None else listings.decode(cursor, query_key)
+        offset = 0 if cursor is None else listings.decode(cursor, query_key, faults.expire_cursor())
         chunk = items[offset:offset + limit]
         end = offset + len(chunk)
         body: dict = {"data": materialise(chunk),
@@ -237,7 +238,7 @@ def create_portal_app(dataset: Dataset, settings: PortalSettings) -> FastAPI:
     @app.get("/_sandbox/faults")
     async def sandbox_faults():
         return {"calls": faults.calls, "injected": [{"call": c, "status": s} for c, s in faults.injected],
-                "answers": faults.answers, "truncated": faults.truncated}
+                "answers": faults.answers, "truncated": faults.truncated, "expired_cursors": faults.expired}
 
     @app.get("/_sandbox/health")
     async def sandbox_health():
