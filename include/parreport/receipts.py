@@ -251,10 +251,16 @@ def handle_receipt_event(event: Mapping | None, *, fail_on_timeout: bool = True,
             log.info("%s", message)
         return receipt
     if status == "timeout":
-        message = f"Hết thời gian chờ Sở Nội vụ xem xét: {event.get('message') or classify_receipt(receipt)[1]}"
+        message = (f"Hết thời gian chờ Sở Nội vụ xem xét: {event.get('message') or classify_receipt(receipt)[1]} "
+                   "Việc cần làm: hỏi Sở Nội vụ về biên nhận này; để theo dõi tiếp, xóa (Clear) nhiệm vụ "
+                   "follow_receipt.")
         if fail_on_timeout:
             raise AirflowFailException(message)
         if log is not None:
             log.warning("%s", message)
         return receipt
-    raise AirflowFailException(f"Không theo dõi được biên nhận {event.get('receipt_no')}: {event.get('message')}")
+    message = str(event.get("message") or "")
+    if "Việc cần làm" not in message:
+        message = (f"{message.rstrip('.')}. Việc cần làm: kiểm tra kết nối tới Sở Nội vụ và số biên nhận, "
+                   "rồi xóa (Clear) nhiệm vụ follow_receipt để theo dõi lại.")
+    raise AirflowFailException(f"Không theo dõi được biên nhận {event.get('receipt_no')}: {message}")
