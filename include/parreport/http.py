@@ -33,6 +33,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from . import fmt
 from .config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -150,9 +151,11 @@ class TransientError(RuntimeError):
 
     reason = "lỗi tạm thời"
 
-    def __init__(self, message: str, retry_after: float | None = None, *, reason: str | None = None):
+    def __init__(self, message: str, retry_after: float | None = None, *, reason: str | None = None,
+                 detail: str = ""):
         super().__init__(message)
         self.retry_after = retry_after
+        self.detail = detail
         if reason:
             self.reason = reason
 
@@ -178,8 +181,9 @@ class RetriesExhausted(RuntimeError):
         self.service, self.what, self.attempts, self.last = service, what, attempts, last
         self.retry_after = last.retry_after
         advice = _ADVICE.get(type(last), _DEFAULT_ADVICE)
-        super().__init__(f"{service}: {what} không thành công sau {attempts} lần thử — lần cuối: {last.reason} "
-                         f"({last}). Việc cần làm: {advice}")
+        detail = f" ({last.detail})" if last.detail else ""
+        super().__init__(f"{service}: {what} không thành công sau {attempts} lần thử — lần cuối: {last.reason}"
+                         f"{detail}. Việc cần làm: {advice}")
 
 
 # -- the retry policy ---------------------------------------------------------------------------
@@ -248,8 +252,8 @@ def parse_json(response: httpx.Response, service: str, what: str) -> Any:
     try:
         return response.json()
     except ValueError:  # JSONDecodeError, UnicodeDecodeError
-        raise BodyNotJson(f"{service}: HTTP {response.status_code} tại {what} có nội dung không đọc được "
-                          f"(nhận {len(response.content)} byte)") from None
+        raise BodyNotJson(f"{service}: HTTP {response.status_code} tại {what} có nội dung không đọc được",
+                          detail=f"HTTP {response.status_code}, nhận {fmt.number(len(response.content))} byte") from None
 
 
 def _transport_error(exc: Exception, service: str, what: str) -> TransientError:
