@@ -103,12 +103,17 @@ def resolve_conn_id(base: str, agency: str | None) -> str:
     return base
 
 
+def endpoint(conn_id: str) -> Endpoint:
+    """The API endpoint (base URL, OAuth client id and secret) of connection ``conn_id``."""
+    return Endpoint.from_connection(_get(conn_id))
+
+
 def portal_endpoint() -> Endpoint:
-    return Endpoint.from_connection(_get(CONN_PORTAL))
+    return endpoint(CONN_PORTAL)
 
 
 def intake_endpoint(agency: str | None = None) -> Endpoint:
-    return Endpoint.from_connection(_get(resolve_conn_id(CONN_INTAKE, agency)))
+    return endpoint(resolve_conn_id(CONN_INTAKE, agency))
 
 
 def signing_key(agency: str | None = None) -> tuple[str, str]:

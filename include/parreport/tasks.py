@@ -140,7 +140,7 @@ def submit(period: dict, run_id: str) -> dict:
     # fails stops the task here).
     intake_conn_id = connections.resolve_conn_id(CONN_INTAKE, agency)
     pem, kid = connections.signing_key(agency)
-    endpoint = connections.intake_endpoint(agency)
+    endpoint = connections.endpoint(intake_conn_id)
     result = pipeline.submit(load_settings(), endpoint, pem, kid, pipeline.Period.from_dict(period), run_id)
     result["intake_conn_id"] = intake_conn_id
     log.info("báo cáo: %s; biên nhận: %s (%s)", result["report_path"], result["receipt_path"], result["MaTiepNhan"])
