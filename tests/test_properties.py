@@ -4,7 +4,6 @@ reporting windows at their edges, and de-duplication against delivery order."""
 from __future__ import annotations
 
 import json
-import random
 import unicodedata
 from datetime import datetime, timedelta
 

@@ -43,7 +43,8 @@ TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 TOKEN_PATH = "/oauth/token"
 
 __all__ = ["TRANSIENT_STATUS", "Endpoint", "connection_url", "ApiError", "TransientError", "BodyNotJson",
-           "RetriesExhausted", "RetryPolicy", "ClientCredentials", "ApiClient", "AsyncApiClient", "OAuthClient"]
+           "RetriesExhausted", "RetryPolicy", "ClientCredentials", "Call", "ApiClient", "AsyncApiClient", "OAuthClient",
+           "async_oauth_client"]
 
 
 # -- where a service is -------------------------------------------------------------------------
@@ -206,15 +207,19 @@ class RetryPolicy:
             return min(max(exc.retry_after, 0.0), self.retry_after_max)
         return wait_random_exponential(multiplier=self.backoff, max=self.backoff_max)(state)
 
-    def _kwargs(self, before_sleep: Callable[[RetryCallState], None] | None) -> dict:
+    def _kwargs(self, before_sleep: Callable | None, on_exhausted: Callable | None) -> dict:
         return {"retry": retry_if_exception_type(TransientError), "stop": stop_after_attempt(max(1, self.attempts)),
-                "wait": self.wait, "before_sleep": before_sleep, "reraise": True}
+                "wait": self.wait, "before_sleep": before_sleep, "retry_error_callback": on_exhausted,
+                "reraise": True}
 
-    def retrying(self, before_sleep: Callable[[RetryCallState], None] | None = None) -> Retrying:
-        return Retrying(**self._kwargs(before_sleep))
+    def retrying(self, before_sleep: Callable | None = None, on_exhausted: Callable | None = None) -> Retrying:
+        """tenacity's ``Retrying`` for this policy; ``on_exhausted(state)`` runs (and may raise)
+        after the last attempt, else the last exception is raised."""
+        return Retrying(**self._kwargs(before_sleep, on_exhausted))
 
-    def async_retrying(self, before_sleep: Callable[[RetryCallState], None] | None = None) -> AsyncRetrying:
-        return AsyncRetrying(**self._kwargs(before_sleep))
+    def async_retrying(self, before_sleep: Callable | None = None,
+                       on_exhausted: Callable | None = None) -> AsyncRetrying:
+        return AsyncRetrying(**self._kwargs(before_sleep, on_exhausted))
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -315,6 +320,45 @@ class ClientCredentials(httpx.Auth):
 
 
 # -- the clients --------------------------------------------------------------------------------
+@dataclass
+class Call:
+    """One call as the clients make it: what is sent, which statuses are answers, how it is
+    named in messages (``label``, e.g. "trang 3", is added; ``shown`` replaces the path, for a
+    URL that holds a secret), and whether the body must be JSON (then a 2xx whose body does not
+    parse is retried like a 503)."""
+
+    service: str
+    method: str
+    path: str
+    params: dict | None = None
+    json: Any = None
+    content: bytes | None = None
+    headers: dict | None = None
+    ok: tuple[int, ...] = (200,)
+    label: str | None = None
+    shown: str | None = None
+    parse_json: bool = False
+
+    @property
+    def what(self) -> str:
+        return f"{self.method} {self.shown or self.path}" + (f" ({self.label})" if self.label else "")
+
+    def request_kwargs(self) -> dict:
+        return {"params": self.params, "json": self.json, "content": self.content, "headers": self.headers}
+
+    def network_error(self, exc: Exception) -> TransientError:
+        return _transport_error(exc, self.service, self.what)
+
+    def outcome(self, response: httpx.Response) -> tuple[httpx.Response, Any]:
+        judge(response, self.ok, self.service, self.what, self.shown or self.path)
+        return response, (parse_json(response, self.service, self.what) if self.parse_json else None)
+
+    def exhausted(self, state: RetryCallState):
+        """tenacity's ``retry_error_callback``: the last transient failure, told in full."""
+        last = state.outcome.exception() if state.outcome else None
+        raise RetriesExhausted(self.service, self.what, state.attempt_number, last) from last
+
+
 class _Base:
     def __init__(self, *, base_url: str = "", auth: httpx.Auth | None = None, name: str = "api",
                  policy: RetryPolicy | None = None, timeout: float = 60.0, max_attempts: int | None = None,
@@ -340,10 +384,8 @@ class _Base:
         log.warning("%s: thử lại lần %d sau %.1f s (%s)", self.name, state.attempt_number + 1,
                     state.upcoming_sleep, exc)
 
-    def _judged(self, response: httpx.Response, ok, what: str, path: str,
-                parse: bool) -> tuple[httpx.Response, Any]:
-        judge(response, ok, self.name, what, path)
-        return response, (parse_json(response, self.name, what) if parse else None)
+    def _call(self, method: str, path: str, ok: Iterable[int] = (200,), **kw) -> Call:
+        return Call(self.name, method, path, ok=tuple(ok), **kw)
 
 
 class ApiClient(_Base):
@@ -363,30 +405,19 @@ class ApiClient(_Base):
     def __exit__(self, *exc):
         self.close()
 
-    def send(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
-             content: bytes | None = None, headers: dict | None = None, ok: Iterable[int] = (200,),
-             label: str | None = None, shown: str | None = None, parse_json: bool = False) -> tuple[httpx.Response, Any]:
-        """One call, retried by the policy: (response, its JSON when ``parse_json`` else None).
-        With ``parse_json`` a 2xx whose body does not parse is retried like a 503. ``label``
-        (e.g. "trang 3") is added to messages; ``shown`` replaces the path in them (for a URL
-        that holds a secret)."""
-        ok = tuple(ok)
-        what = f"{method} {shown or path}" + (f" ({label})" if label else "")
-        state = None
+    def send(self, method: str, path: str, **kw) -> tuple[httpx.Response, Any]:
+        """One call (keywords: the fields of :class:`Call`), retried by the policy:
+        (response, its JSON when ``parse_json`` else None)."""
+        call = self._call(method, path, **kw)
+        return self.policy.retrying(self._before_sleep, call.exhausted)(self._attempt, call)
+
+    def _attempt(self, call: Call) -> tuple[httpx.Response, Any]:
+        self._requests += 1
         try:
-            for attempt in self.policy.retrying(self._before_sleep):
-                state = attempt.retry_state
-                with attempt:
-                    self._requests += 1
-                    try:
-                        response = self._http.request(method, path, params=params, json=json, content=content,
-                                                      headers=headers)
-                    except _NETWORK_ERRORS as exc:
-                        raise _transport_error(exc, self.name, what) from None
-                    return self._judged(response, ok, what, shown or path, parse_json)
-        except TransientError as exc:
-            raise RetriesExhausted(self.name, what, state.attempt_number if state else 1, exc) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+            response = self._http.request(call.method, call.path, **call.request_kwargs())
+        except _NETWORK_ERRORS as exc:
+            raise call.network_error(exc) from None
+        return call.outcome(response)
 
     def request(self, method: str, path: str, **kw) -> httpx.Response:
         """:meth:`send` without parsing: the response."""
@@ -413,27 +444,17 @@ class AsyncApiClient(_Base):
     async def __aexit__(self, *exc):
         await self.aclose()
 
-    async def send(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
-                   content: bytes | None = None, headers: dict | None = None, ok: Iterable[int] = (200,),
-                   label: str | None = None, shown: str | None = None,
-                   parse_json: bool = False) -> tuple[httpx.Response, Any]:
-        ok = tuple(ok)
-        what = f"{method} {shown or path}" + (f" ({label})" if label else "")
-        state = None
+    async def send(self, method: str, path: str, **kw) -> tuple[httpx.Response, Any]:
+        call = self._call(method, path, **kw)
+        return await self.policy.async_retrying(self._before_sleep, call.exhausted)(self._attempt, call)
+
+    async def _attempt(self, call: Call) -> tuple[httpx.Response, Any]:
+        self._requests += 1
         try:
-            async for attempt in self.policy.async_retrying(self._before_sleep):
-                state = attempt.retry_state
-                with attempt:
-                    self._requests += 1
-                    try:
-                        response = await self._http.request(method, path, params=params, json=json,
-                                                            content=content, headers=headers)
-                    except _NETWORK_ERRORS as exc:
-                        raise _transport_error(exc, self.name, what) from None
-                    return self._judged(response, ok, what, shown or path, parse_json)
-        except TransientError as exc:
-            raise RetriesExhausted(self.name, what, state.attempt_number if state else 1, exc) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+            response = await self._http.request(call.method, call.path, **call.request_kwargs())
+        except _NETWORK_ERRORS as exc:
+            raise call.network_error(exc) from None
+        return call.outcome(response)
 
     async def get_json(self, path: str, params: dict | None = None, *, label: str | None = None) -> Any:
         return (await self.send("GET", path, params=params, label=label, parse_json=True))[1]
@@ -448,4 +469,5 @@ class OAuthClient(ApiClient):
 
 
 def async_oauth_client(endpoint: Endpoint, *, name: str = "api", **kw) -> AsyncApiClient:
+    """:class:`OAuthClient`'s asynchronous twin."""
     return AsyncApiClient(base_url=endpoint.base_url, auth=ClientCredentials(endpoint, name), name=name, **kw)

@@ -169,7 +169,10 @@ class FaultInjector:
 
 
 def install_truncation(app: FastAPI, faults: FaultInjector) -> None:
-    """Cut 2xx answers of the API short as ``faults`` decides (not /oauth/token, not /_sandbox)."""
+    """Cut 2xx answers of the API short as ``faults`` decides (not /oauth/token, not /_sandbox).
+    Installed only when the fault is switched on: otherwise answers stream as they are."""
+    if not (faults.settings.rate_truncate or faults.settings.truncate):
+        return
 
     @app.middleware("http")
     async def _truncate(request: Request, call_next):
