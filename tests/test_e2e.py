@@ -34,7 +34,7 @@ AGENCY = "000.00.20.H57"
 SEED, PER_QUARTER = 7, 1500
 YEAR, QUARTER = 2025, 1
 FAULTS = ("portal.schedule=503@3|429@5|503@9,portal.rate_503=0.04,portal.rate_429=0.04,portal.token_max_calls=6,"
-          "retry_after=1,intake.schedule=503@1")
+          "portal.rate_truncate=0.05,portal.expire_cursors=2|6,retry_after=1,intake.schedule=503@1")
 
 
 @pytest.fixture(scope="module")
@@ -268,9 +268,9 @@ def test_faults_were_met_and_survived(first_run, sandbox):
     import httpx
 
     faults = httpx.get(sandbox.portal_url + "/_sandbox/faults", timeout=10).json()
-    assert faults["injected"], faults
+    assert faults["injected"] and faults["truncated"] and faults["expired_cursors"] == [2, 6], faults
     statuses = [r["status"] for r in sandbox.portal_requests()]
-    assert 503 in statuses and 429 in statuses and 401 in statuses
+    assert 503 in statuses and 429 in statuses and 401 in statuses and 400 in statuses
     posts = sandbox.intake_requests()
     assert [p["status"] for p in posts] == [503, 201]  # the scheduled 503, then one acceptance
 

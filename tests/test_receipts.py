@@ -190,3 +190,23 @@ def test_poll_interval(monkeypatch):
     assert resolve_poll_interval(None) == 2 and resolve_poll_interval(30) == 30
     with pytest.raises(ValueError):
         resolve_poll_interval("soon")
+
+
+def test_trigger_rides_out_receipt_answers_cut_short(keys, monkeypatch):
+    """The intake's GET answers 2, 3 and 4 (after the POST's 201) are cut short mid-body: the
+    first poll spends its attempts on them (the policy of http.py), the next poll succeeds."""
+    import httpx
+
+    from parreport.receipts import POLL_ATTEMPTS
+
+    private, public = keys
+    with run_sandbox(seed=3, dossiers_per_quarter=50, agency=AGENCY, public_keys={"k1": public}, review_delay=0.5,
+                     return_policy="none", faults="intake.truncate=2|3|4") as handle:
+        sent = _submit(handle, private)
+        conn_id = _conn_env(monkeypatch, sent["endpoint"])
+        events = asyncio.run(_events(ReceiptStateTrigger(receipt_no=sent["receipt"]["MaTiepNhan"], conn_id=conn_id,
+                                                         poll_interval=0.3, deadline=time.time() + 20)))
+        faults = httpx.get(handle.intake_url + "/_sandbox/faults", timeout=10).json()
+    assert POLL_ATTEMPTS == 3 and faults["truncated"] == [2, 3, 4]
+    assert [e.payload["status"] for e in events] == ["final"]
+    assert events[0].payload["receipt"]["TrangThai"] == "DA_DUYET"

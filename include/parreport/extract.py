@@ -35,6 +35,7 @@ class ExtractResult:
     pages: int = 0
     delivered: int = 0
     tong_so: int | None = None
+    restarts: int = 0
     dropped_fields: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -70,6 +71,14 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
     result = ExtractResult(dataset, str(target))
     dropped: set[str] = set()
     for page in _pages_for(client, dataset, agency, window):
+        if page.number == 1 and result.pages:
+            # The listing restarted (an expired cursor): keep only the reading that completes, so
+            # tong_so is checked against it and its pages are staged once.
+            for old in target.glob("page-*.json"):
+                old.unlink()
+            result.pages = result.delivered = 0
+            result.restarts += 1
+            dropped.clear()
         records = [strip_record(r, dataset, dropped) for r in page.data]
         result.pages += 1
         result.delivered += len(records)

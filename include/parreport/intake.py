@@ -35,18 +35,33 @@ class IntakeClient(OAuthClient):
         if len(content) > MAX_BODY:
             raise ApiError(413, "/api/v1/bao-cao", None,
                            f"báo cáo {len(content)} byte vượt giới hạn 20 MiB của Sở Nội vụ")
-        response = self.request("POST", "/api/v1/bao-cao", content=content, ok=(200, 201),
-                                headers={"Idempotency-Key": key, "Content-Type": "application/json"})
+        # The same body under the same key: a retry after an answer lost or cut short on the way
+        # back is answered 200 with the stored receipt (Idempotent-Replayed), never a second report.
+        response, receipt = self.send("POST", "/api/v1/bao-cao", content=content, ok=(200, 201),
+                                      headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+                                      parse_json=True)
+        if not isinstance(receipt, dict):
+            raise ApiError(response.status_code, "/api/v1/bao-cao", None, "biên nhận không phải đối tượng JSON")
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
-        return Submission(response.status_code, replayed, response.json())
+        return Submission(response.status_code, replayed, receipt)
 
     def versions(self, agency: str, year: int, quarter: int) -> list[dict]:
-        body = self.request("GET", "/api/v1/bao-cao",
-                            params={"MaDonViBaoCao": agency, "Nam": year, "Quy": quarter}).json()
+        body = self.get_json("/api/v1/bao-cao", {"MaDonViBaoCao": agency, "Nam": year, "Quy": quarter})
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise ApiError(200, "/api/v1/bao-cao", None, "danh sách phiên bản không có mảng 'data'")
         return data
 
     def receipt(self, receipt_no: str) -> dict:
-        return self.request("GET", f"/api/v1/bao-cao/{receipt_no}").json()
+        return receipt_body(self.get_json(receipt_path(receipt_no)), receipt_no)
+
+
+def receipt_path(receipt_no: str) -> str:
+    return f"/api/v1/bao-cao/{receipt_no}"
+
+
+def receipt_body(body: Any, receipt_no: str) -> dict:
+    """A BienNhan must be a JSON object."""
+    if not isinstance(body, dict):
+        raise ApiError(200, receipt_path(receipt_no), None, "biên nhận không phải đối tượng JSON")
+    return body

@@ -20,11 +20,9 @@ import time
 from datetime import timedelta
 from typing import Any, AsyncIterator, Mapping
 
-import httpx
-
 from .config import CONN_INTAKE
-from .http import TRANSIENT_STATUS, ApiError, Endpoint, _retry_after
-from .intake import IntakeClient
+from .http import ApiError, AsyncApiClient, Endpoint, RetriesExhausted, RetryPolicy, async_oauth_client
+from .intake import IntakeClient, receipt_body, receipt_path
 
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -36,6 +34,7 @@ __all__ = ["APPROVED", "RETURNED", "RECEIVED", "FINAL_STATES", "classify_receipt
 RECEIVED, APPROVED, RETURNED = "DA_TIEP_NHAN", "DA_DUYET", "TRA_LAI"
 FINAL_STATES = frozenset({APPROVED, RETURNED})
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+POLL_ATTEMPTS = 3  # attempts within one poll; a poll that fails them all counts one error
 
 
 def _quarter(receipt: Mapping) -> str:
@@ -88,9 +87,11 @@ class ReceiptStateTrigger(BaseTrigger):
     it). Fires one event ``{"status": "final" | "timeout" | "error", "receipt": {...} | None,
     "message": str}``.
 
-    Transient failures (connection errors, 429/5xx, honouring Retry-After) are retried at the
-    next poll; an expired token (401) is renewed once per call; any other answer (403, 404, …)
-    ends with an "error" event. The connection (``conn_id``) is read inside :meth:`run`.
+    Each poll is one call of the project's client (http.py): transient failures (connection
+    errors, 408/429/5xx, a body cut short) are retried by the retry policy, honouring
+    Retry-After, up to ``POLL_ATTEMPTS`` times, then at the next poll; an expired token (401) is
+    renewed once per call; any other answer (403, 404, …) ends with an "error" event. The
+    connection (``conn_id``) is read inside :meth:`run`.
     """
 
     def __init__(self, receipt_no: str, conn_id: str = CONN_INTAKE, poll_interval: float = 300.0,
@@ -118,14 +119,16 @@ class ReceiptStateTrigger(BaseTrigger):
             return
         last: dict | None = None
         errors = 0
-        async with httpx.AsyncClient(base_url=endpoint.base_url, timeout=self.http_timeout) as client:
-            poller = _AsyncReceiptPoller(client, endpoint)
+        policy = RetryPolicy(attempts=POLL_ATTEMPTS, backoff_max=min(30.0, self.poll_interval))
+        async with async_oauth_client(endpoint, name="Sở Nội vụ", timeout=self.http_timeout,
+                                      policy=policy) as client:
+            poller = _AsyncReceiptPoller(client)
             while True:
                 wait = self.poll_interval
                 try:
                     last = await poller.receipt(self.receipt_no)
                     errors = 0
-                except _Transient as exc:
+                except RetriesExhausted as exc:
                     errors += 1
                     self.log.warning("biên nhận %s: lỗi tạm thời (%s), thử lại sau", self.receipt_no, exc)
                     if exc.retry_after is not None:
@@ -154,62 +157,15 @@ class ReceiptStateTrigger(BaseTrigger):
                 await asyncio.sleep(wait)
 
 
-class _Transient(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 class _AsyncReceiptPoller:
-    """OAuth client credentials + GET of one receipt, on an httpx.AsyncClient."""
+    """GET of one receipt with the project's async client (http.py: OAuth client credentials with
+    a new token on 401, the retry policy with Retry-After)."""
 
-    def __init__(self, client: httpx.AsyncClient, endpoint: Endpoint):
+    def __init__(self, client: AsyncApiClient):
         self._client = client
-        self._endpoint = endpoint
-        self._token: str | None = None
-
-    async def _fetch_token(self) -> str:
-        try:
-            response = await self._client.post("/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": self._endpoint.client_id,
-                "client_secret": self._endpoint.client_secret})
-        except httpx.TransportError as exc:
-            raise _Transient(f"lỗi kết nối khi lấy token: {exc.__class__.__name__}") from exc
-        if response.status_code in TRANSIENT_STATUS:
-            raise _Transient(f"HTTP {response.status_code} khi lấy token", _retry_after(response))
-        if response.status_code != 200:
-            raise ApiError(response.status_code, "/oauth/token", None,
-                           "không lấy được token (kiểm tra client id/secret của kết nối)")
-        token = (response.json() or {}).get("access_token")
-        if not token:
-            raise ApiError(200, "/oauth/token", None, "câu trả lời token không có access_token")
-        return token
 
     async def receipt(self, receipt_no: str) -> dict:
-        path = f"/api/v1/bao-cao/{receipt_no}"
-        for attempt in range(2):
-            if self._token is None:
-                self._token = await self._fetch_token()
-            try:
-                response = await self._client.get(path, headers={"Authorization": f"Bearer {self._token}"})
-            except httpx.TransportError as exc:
-                raise _Transient(f"lỗi kết nối GET {path}: {exc.__class__.__name__}") from exc
-            if response.status_code == 401 and attempt == 0:
-                self._token = None  # expired or revoked: take a new one, once
-                continue
-            if response.status_code == 200:
-                body = response.json()
-                if not isinstance(body, dict):
-                    raise ApiError(200, path, None, "biên nhận không phải đối tượng JSON")
-                return body
-            if response.status_code in TRANSIENT_STATUS:
-                raise _Transient(f"HTTP {response.status_code} tại GET {path}", _retry_after(response))
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = None
-            raise ApiError(response.status_code, path, problem if isinstance(problem, dict) else None)
-        raise ApiError(401, path, None, "token bị từ chối hai lần liên tiếp")
+        return receipt_body(await self._client.get_json(receipt_path(receipt_no)), receipt_no)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,4 +272,8 @@ def handle_receipt_event(event: Mapping | None, *, settle, log=None) -> dict:
             log.info("%s", message)
         return {"outcome": "pending", "MaTiepNhan": event.get("receipt_no"),
                 "TrangThai": (receipt or {}).get("TrangThai"), "message": message}
-    raise AirflowFailException(f"Không theo dõi được biên nhận {event.get('receipt_no')}: {event.get('message')}")
+    message = str(event.get("message") or "")
+    if "Việc cần làm" not in message:
+        message = (f"{message.rstrip('.')}. Việc cần làm: kiểm tra kết nối tới Sở Nội vụ và số biên nhận; "
+                   "receipt_follow_up theo dõi lại ở lần chạy sau (hoặc xóa (Clear) nhiệm vụ follow_receipt).")
+    raise AirflowFailException(f"Không theo dõi được biên nhận {event.get('receipt_no')}: {message}")

@@ -6,18 +6,57 @@ import functools
 import logging
 
 from . import connections, pipeline
-from .config import CONN_INTAKE, load_settings
-from .http import ApiError
+from .config import CONN_INTAKE, ConfigError, load_settings
+from .extract import IncompleteExtract
+from .http import TRANSIENT_STATUS, ApiError
 from .quality.gx_runner import GXRunError
 from .quality.validation import BlockingFailuresExceeded
 
 log = logging.getLogger(__name__)
 
 
+class TaskFailed(RuntimeError):
+    """A failure the project did not foresee, told in Vietnamese (the cause is chained)."""
+
+
+_ACTIONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (ConfigError, "sửa cấu hình (biến PARREPORT_*, tệp PARREPORT_CONFIG hoặc kết nối Airflow, xem README) rồi "
+                  "xóa (Clear) nhiệm vụ để chạy lại."),
+    (pipeline.IdentityError, "không có gì được gửi. Báo người bảo trì kèm nhật ký nhiệm vụ (số liệu tính ra mâu "
+                             "thuẫn với chính nó); sau khi sửa, xóa (Clear) bước tính số liệu."),
+    (pipeline.SubmissionConflict, "không gửi gì thêm. Hỏi Sở Nội vụ ai đã gửi các phiên bản đó; người bảo trì ghi "
+                                  "nhận chúng vào kho rồi mới xóa (Clear) bước gửi báo cáo."),
+    (GXRunError, "bộ kỳ vọng trong expectations/ bị hỏng hoặc GX lỗi: báo người bảo trì; sau khi sửa, xóa (Clear) "
+                 "bước kiểm tra dữ liệu."),
+    (BlockingFailuresExceeded, "cán bộ dữ liệu xem và sửa các hồ sơ bị cách ly (parreport quarantine list, "
+                               "parreport corrections add), rồi xóa (Clear) bước kiểm tra dữ liệu."),
+    (IncompleteExtract, "Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); nếu vẫn thiếu, báo đơn vị "
+                        "vận hành cổng DVC."),
+)
+_UNFORESEEN = ("Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); nếu vẫn lỗi, báo người bảo trì kèm "
+               "nhật ký nhiệm vụ.")
+
+
+def explain(exc: BaseException) -> str:
+    """The error's message with what to do (Vietnamese), unless it already says it."""
+    text = str(exc).strip() or type(exc).__name__
+    if "Việc cần làm" in text:
+        return text
+    action = next((a for types, a in _ACTIONS if isinstance(exc, types)), None)
+    if action is None:
+        first = text.splitlines()[0][:300]
+        return f"Lỗi ngoài dự kiến ({type(exc).__name__}: {first}). Việc cần làm: {_UNFORESEEN}"
+    return f"{text.rstrip('.')}. Việc cần làm: {action}"
+
+
 def _no_retry(fn):
-    """A 4xx from either API, a broken identity, a version conflict, blocking failures above the
-    threshold or a broken suite will not mend by itself: fail without retrying, with the reason
-    in Vietnamese (the steward's corrections, then a Clear of the task, mend the last two)."""
+    """Every failure of a task, told in Vietnamese with what to do (:func:`explain`); the
+    project's own errors that a retry cannot mend fail the task at once: a 4xx from either API
+    (408 and 429 excepted), a broken identity, a version conflict, blocking failures above the
+    threshold, a broken suite, a configuration or connection that is wrong or missing (the
+    steward's corrections, or the operator's fix, then a Clear of the task mend them).
+    Anything else — a server that stayed unavailable, a body cut short, an expired cursor, a
+    secrets backend that did not answer, a bug — follows the task's retries."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -26,12 +65,19 @@ def _no_retry(fn):
         try:
             return fn(*args, **kwargs)
         except ApiError as exc:
-            if 400 <= exc.status < 500 and exc.status != 429:
-                raise AirflowFailException(str(exc)) from exc
+            if 400 <= exc.status < 500 and exc.status not in TRANSIENT_STATUS:
+                raise AirflowFailException(explain(exc)) from exc
             raise
         except (pipeline.IdentityError, pipeline.SubmissionConflict, BlockingFailuresExceeded, GXRunError,
-                ValueError) as exc:
-            raise AirflowFailException(str(exc)) from exc
+                ConfigError) as exc:
+            raise AirflowFailException(explain(exc)) from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith("airflow"):  # Airflow's own control flow (skip, defer, …)
+                raise
+            message = explain(exc)
+            if message == str(exc).strip():
+                raise  # already says what happened and what to do
+            raise TaskFailed(message) from exc
 
     return wrapper
 
@@ -48,10 +94,14 @@ def list_agencies(params: dict) -> list[str]:
 @_no_retry
 def resolve_period(params: dict, run_type: str | None, data_interval_end, run_after=None) -> dict:
     settings = load_settings()
-    period = pipeline.resolve_period(
-        settings, year=params.get("year"), quarter=params.get("quarter"), agency=params.get("agency"),
-        run_type=str(getattr(run_type, "value", run_type) or "") or None, interval_end=data_interval_end,
-        run_after=run_after)
+    try:
+        period = pipeline.resolve_period(
+            settings, year=params.get("year"), quarter=params.get("quarter"), agency=params.get("agency"),
+            run_type=str(getattr(run_type, "value", run_type) or "") or None, interval_end=data_interval_end,
+            run_after=run_after)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Tham số của lần chạy không hợp lệ: {exc}. Việc cần làm: chạy lại DAG (Trigger) với "
+                          "'year' (ví dụ 2025) và 'quarter' (1–4), hoặc bỏ trống cả hai.") from exc
     log.info("kỳ báo cáo: %s, đơn vị %s", period.window.label, period.agency)
     return period.as_dict()
 
@@ -91,10 +141,13 @@ def submit(period: dict, run_id: str, accepted_event=None) -> dict:
     from .follow_up import acceptance_extra
 
     agency = period["agency"]
+    # Every connection is read before anything is signed or sent (connections.py: a look-up that
+    # fails stops the task here).
+    intake_conn_id = connections.resolve_conn_id(CONN_INTAKE, agency)
     pem, kid = connections.signing_key(agency)
-    result = pipeline.submit(load_settings(), connections.intake_endpoint(agency), pem, kid,
-                             pipeline.Period.from_dict(period), run_id)
-    result["intake_conn_id"] = connections.resolve_conn_id(CONN_INTAKE, agency)
+    endpoint = connections.endpoint(intake_conn_id)
+    result = pipeline.submit(load_settings(), endpoint, pem, kid, pipeline.Period.from_dict(period), run_id)
+    result["intake_conn_id"] = intake_conn_id
     log.info("báo cáo: %s; biên nhận: %s (%s)", result["report_path"], result["receipt_path"], result["MaTiepNhan"])
     if accepted_event is not None:
         accepted_event.extra = acceptance_extra(period, result)

@@ -7,9 +7,10 @@ Notifiers (each used only when its connection exists; a missing one is skipped w
   the URL (schema is the scheme, ``https`` when empty; the host may also be a full URL), extra
   ``{"path": "/hooks/…"}`` the path; login + password → HTTP Basic, password alone → Bearer token;
   optional extra ``headers``, ``timeout`` (s, default 10), ``attempts`` (default 4), ``backoff`` (s,
-  default 1). It POSTs ``{"text", "dag_id", "run_id", "task_id", "quarter", "url", …}`` as JSON and
-  retries connection errors, 408, 429 and 5xx (honouring ``Retry-After``); any other status fails
-  at once. Only the scheme, host and port of the URL are ever logged.
+  default 1). It POSTs ``{"text", "dag_id", "run_id", "task_id", "quarter", "url", …}`` as JSON with
+  the project's HTTP client (http.py: its retry policy and list of transient statuses, honouring
+  ``Retry-After`` up to 30 s); any other status fails at once. Only the scheme, host and port of
+  the URL are ever logged.
 - :class:`EmailNotifier` — connection ``parreport_smtp`` (type ``smtp``, sent with the SMTP
   provider's ``SmtpHook``: host/port, login/password, extra ``from_email``, ``disable_ssl``,
   ``disable_tls``, ``timeout``, ``retry_limit``); recipients from extra ``{"to": "a@x.vn, b@x.vn"}``,

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk import BaseNotifier
 
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 CONN_WEBHOOK = "parreport_webhook"
 CONN_SMTP = "parreport_smtp"
 ALERT_EMAILS_ENV = "PARREPORT_ALERT_EMAILS"
-TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
 
 # -- notifiers ------------------------------------------------------------------------------------
@@ -45,12 +44,6 @@ def _extra(conn) -> dict:
 
 class NotifierError(RuntimeError):
     pass
-
-
-class _Transient(NotifierError):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class _AlertNotifier(BaseNotifier):
@@ -84,29 +77,20 @@ class WebhookNotifier(_AlertNotifier):
     @staticmethod
     def url_from_connection(conn) -> tuple[str, str]:
         """(full URL, the part that may be logged: scheme://host[:port])."""
-        host = (conn.host or "").strip()
-        if not host:
-            raise NotifierError(f"kết nối {conn.conn_id!r} thiếu host")
-        extra = _extra(conn)
-        if "://" in host:
-            parts = urlsplit(host)
-            scheme, netloc, path = parts.scheme, parts.netloc, parts.path
-            if parts.query:
-                path = f"{path}?{parts.query}"
-        else:
-            scheme = (conn.schema or "https").strip() or "https"
-            netloc, _, path = host.partition("/")
-            path = f"/{path}" if path else ""
-        netloc = netloc.rpartition("@")[2]  # credentials never travel in the URL
-        if conn.port and ":" not in netloc:
-            netloc = f"{netloc}:{conn.port}"
-        if extra.get("path"):
-            path = path.rstrip("/") + "/" + str(extra["path"]).lstrip("/")
-        return f"{scheme}://{netloc}{path or '/'}", f"{scheme}://{netloc}"
+        from ..config import ConfigError
+        from ..http import connection_url
+
+        try:
+            url, origin = connection_url(conn, _extra(conn).get("path"))
+        except ConfigError as exc:
+            raise NotifierError(str(exc)) from None
+        parts = urlsplit(url)
+        return (url if parts.path else urlunsplit(parts._replace(path="/"))), origin
 
     def send(self, alert: Alert) -> None:
         import httpx
-        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        from ..http import ApiClient, ApiError, RetriesExhausted, RetryPolicy
 
         conn = _connection(self.conn_id)
         if conn is None:
@@ -123,37 +107,15 @@ class WebhookNotifier(_AlertNotifier):
         elif conn.password:
             headers["Authorization"] = f"Bearer {conn.password}"
         body = json.dumps(alert.payload(), ensure_ascii=False).encode("utf-8")
-        fallback = wait_exponential(multiplier=backoff, max=max(backoff, 30.0))
-
-        def wait(state) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, _Transient) and exc.retry_after is not None:
-                return min(exc.retry_after, 30.0)
-            return fallback(state)
-
-        def post(client: httpx.Client) -> None:
-            try:
-                response = client.post(url, content=body, headers=headers, auth=auth)
-            except httpx.TransportError as exc:
-                raise _Transient(f"không kết nối được webhook {shown}: {type(exc).__name__}") from None
-            if response.status_code in TRANSIENT_STATUS:
-                retry_after = response.headers.get("Retry-After")
-                try:
-                    seconds = float(retry_after) if retry_after is not None else None
-                except ValueError:
-                    seconds = None
-                raise _Transient(f"webhook {shown} trả lời HTTP {response.status_code}", seconds)
-            if response.status_code >= 300:
-                raise NotifierError(f"webhook {shown} từ chối cảnh báo: HTTP {response.status_code}")
-
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            for attempt in Retrying(stop=stop_after_attempt(max(attempts, 1)), wait=wait,
-                                    retry=retry_if_exception_type(_Transient), reraise=True):
-                with attempt:
-                    n = attempt.retry_state.attempt_number
-                    if n > 1:
-                        log.info("gửi lại cảnh báo tới webhook %s (lần %d)", shown, n)
-                    post(client)
+        policy = RetryPolicy(attempts=max(attempts, 1), backoff=backoff, backoff_max=max(backoff, 30.0),
+                             retry_after_max=30.0)
+        try:
+            with ApiClient(auth=auth, name=f"webhook {shown}", policy=policy, timeout=timeout) as client:
+                client.send("POST", url, content=body, headers=headers, ok=range(200, 300), shown=shown)
+        except ApiError as exc:
+            raise NotifierError(f"webhook {shown} từ chối cảnh báo: HTTP {exc.status}") from None
+        except RetriesExhausted as exc:
+            raise NotifierError(str(exc)) from None
         log.info("đã gửi cảnh báo (%s, %s) tới webhook %s", alert.kind, alert.quarter, shown)
 
 

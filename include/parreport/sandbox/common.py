@@ -9,7 +9,7 @@ from typing import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -62,6 +62,14 @@ class FaultSettings:
     the API calls the fault layer sees) -> status forced for that call; retry_after: the
     ``Retry-After`` seconds sent with 429/503; token_max_calls: a token stops working (401)
     after that many successful API calls (a forced early expiry), whatever ``expires_in`` said.
+
+    rate_truncate / truncate: a 2xx answer of the API cut short mid-body (a proxy that gives up),
+    sent as a complete response of fewer bytes, so the client meets JSON that does not parse:
+    a probability per answer, and answer numbers (1-based, counted over the 2xx answers of the
+    API, ``/oauth/token`` and ``/_sandbox`` excluded) always cut. cursor_ttl: the portal's cursor
+    lifetime in seconds, instead of the contract's 15 minutes; expire_cursors: numbers of the
+    requests that carry a cursor (1-based) answered "cursor expired" whatever its age — the same
+    outcome as a Retry-After that outlived it, without the wait.
     """
 
     rate_503: float = 0.0
@@ -69,11 +77,16 @@ class FaultSettings:
     schedule: dict[int, int] = field(default_factory=dict)
     retry_after: int = 1
     token_max_calls: int | None = None
+    rate_truncate: float = 0.0
+    truncate: set[int] = field(default_factory=set)
+    cursor_ttl: float | None = None
+    expire_cursors: set[int] = field(default_factory=set)
 
     @classmethod
     def parse(cls, spec: str | dict | None) -> "FaultSettings":
         """From a dict or a spec string: ``rate_503=0.05,rate_429=0.02,retry_after=1,
-        token_max_calls=40,schedule=503@1|429@2``."""
+        token_max_calls=40,schedule=503@1|429@2,rate_truncate=0.08,truncate=3|7,cursor_ttl=2,
+        expire_cursors=2|5``."""
         if spec is None or spec == "":
             return cls()
         if isinstance(spec, FaultSettings):
@@ -91,8 +104,13 @@ class FaultSettings:
                 else:
                     out.schedule = {int(call): int(status) for status, call in
                                     (entry.split("@") for entry in str(value).split("|") if entry)}
-            elif key in ("rate_503", "rate_429"):
+            elif key in ("truncate", "expire_cursors"):
+                items_ = value if isinstance(value, (list, set, tuple)) else str(value).split("|")
+                setattr(out, key, {int(n) for n in items_ if str(n).strip()})
+            elif key in ("rate_503", "rate_429", "rate_truncate"):
                 setattr(out, key, float(value))
+            elif key == "cursor_ttl":
+                out.cursor_ttl = None if value in (None, "", "none") else float(value)
             elif key in ("retry_after", "token_max_calls"):
                 setattr(out, key, None if value in (None, "", "none") else int(value))
             else:
@@ -105,6 +123,10 @@ class FaultInjector:
         self.settings, self.seed, self.name = settings, seed, name
         self.calls = 0
         self.injected: list[tuple[int, int]] = []
+        self.answers = 0
+        self.truncated: list[int] = []
+        self.cursor_calls = 0
+        self.expired: list[int] = []
 
     def check(self) -> None:
         """Count one API call; raise a 429/503 Problem when a fault is due."""
@@ -123,6 +145,45 @@ class FaultInjector:
                           "rate-limited", headers)
         raise Problem(status, "Service Unavailable", "Hệ thống tạm thời không phục vụ; thử lại sau Retry-After giây.",
                       "unavailable", headers)
+
+    def expire_cursor(self) -> bool:
+        """Count one request that carries a cursor; True when it is to be answered "expired"."""
+        self.cursor_calls += 1
+        if self.cursor_calls in self.settings.expire_cursors:
+            self.expired.append(self.cursor_calls)
+            return True
+        return False
+
+    def cut(self, body: bytes) -> bytes | None:
+        """Count one 2xx API answer; the first bytes of ``body`` when this answer is to be cut short."""
+        self.answers += 1
+        s = self.settings
+        due = self.answers in s.truncate
+        rnd = random.Random(f"{self.seed}:{self.name}:cut:{self.answers}")
+        if not due and s.rate_truncate:
+            due = rnd.random() < s.rate_truncate
+        if not due or len(body) < 2:
+            return None
+        self.truncated.append(self.answers)
+        return body[:rnd.randint(1, len(body) - 1)]
+
+
+def install_truncation(app: FastAPI, faults: FaultInjector) -> None:
+    """Cut 2xx answers of the API short as ``faults`` decides (not /oauth/token, not /_sandbox).
+    Installed only when the fault is switched on: otherwise answers stream as they are."""
+    if not (faults.settings.rate_truncate or faults.settings.truncate):
+        return
+
+    @app.middleware("http")
+    async def _truncate(request: Request, call_next):
+        response = await call_next(request)
+        path = request.url.path
+        if not 200 <= response.status_code < 300 or path.startswith("/_sandbox") or path == "/oauth/token":
+            return response
+        body = b"".join([chunk async for chunk in response.body_iterator])
+        cut = faults.cut(body)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Response(content=body if cut is None else cut, status_code=response.status_code, headers=headers)
 
 
 # ------------------------------------------------------------------------------------------ OAuth

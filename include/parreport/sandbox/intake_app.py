@@ -19,7 +19,9 @@ Choices where the contract leaves room (the most literal reading is taken):
   ``return_policy`` switch) ``review_delay`` seconds after acceptance.
 - GET /api/v1/bao-cao/{MaTiepNhan} of another agency's report answers 404 (the only error the
   contract lists there besides 401).
-- Faults apply to POST only (the contract lists 429/503 for POST only).
+- Faults (429/503) apply to POST only (the contract lists 429/503 for POST only); a 2xx answer
+  cut short (``rate_truncate``/``truncate``, a proxy's fault) to any API call, after the report
+  was accepted — the answer is lost, the report is not.
 - GET /api/v1/bao-cao without MaDonViBaoCao, Nam or Quy (1–4) answers 400 (not listed).
 - Attachments are checked too: NoiDung must be base64 and SHA256 must match it (422).
 - Inspection endpoints under /_sandbox/ are not in the contract.
@@ -57,6 +59,7 @@ from .common import (
     TokenIssuer,
     install_problem_handlers,
     install_token_route,
+    install_truncation,
 )
 
 CONTRACTS = Path(__file__).with_name("contracts")
@@ -232,6 +235,7 @@ def create_intake_app(settings: IntakeSettings) -> FastAPI:
     validator = ReportValidator()
     state = IntakeState(settings.state_file)
     app.state.settings, app.state.state, app.state.faults = settings, state, faults
+    install_truncation(app, faults)
 
     def current(report: dict) -> dict:
         """The receipt with its review state now."""
@@ -379,6 +383,11 @@ def create_intake_app(settings: IntakeSettings) -> FastAPI:
     @app.get("/_sandbox/requests")
     async def sandbox_requests():
         return {"data": state.requests}
+
+    @app.get("/_sandbox/faults")
+    async def sandbox_faults():
+        return {"calls": faults.calls, "injected": [{"call": c, "status": s} for c, s in faults.injected],
+                "answers": faults.answers, "truncated": faults.truncated}
 
     @app.get("/_sandbox/health")
     async def sandbox_health():

@@ -17,7 +17,9 @@ Choices where the contract leaves room (the most literal reading is taken):
 - /oauth/token answers 401 for anything that is not a valid client-credentials grant (the
   contract lists no 400 there).
 - Faults (429/503) are decided before authentication, as a gateway in front of the API would;
-  /oauth/token and /_sandbox/* never fail by fault.
+  a 2xx answer cut short (``rate_truncate``/``truncate``) after it; /oauth/token and /_sandbox/*
+  never fail by fault. The ``cursor_ttl`` fault shortens the cursor lifetime; ``expire_cursors``
+  answers chosen cursor-bearing requests as if their cursor had expired.
 - The /_sandbox/* endpoints are not part of the contract: an inspection aid for tests.
 - A province (:class:`~parreport.sandbox.province.Province`) is served like one dataset: each
   unit code is answered from the agency whose tree holds it. ``failing_agencies`` makes /ho-so
@@ -50,6 +52,7 @@ from .common import (
     TokenIssuer,
     install_problem_handlers,
     install_token_route,
+    install_truncation,
 )
 from .dataset import Dataset
 from .province import Province
@@ -96,7 +99,7 @@ class _Listings:
                               "x": round(self.clock() + self.ttl, 3)}, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + self._sign(payload)
 
-    def decode(self, cursor: str, query_key: str) -> int:
+    def decode(self, cursor: str, query_key: str, expired: bool = False) -> int:
         try:
             body, sig = cursor.rsplit(".", 1)
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
@@ -109,7 +112,7 @@ class _Listings:
         if data["q"] != hashlib.sha256(query_key.encode()).hexdigest()[:16]:
             raise Problem(400, "Bad Request", "cursor không thuộc truy vấn này (tham số khác trang đầu).",
                           "invalid-cursor")
-        if self.clock() > data["x"]:
+        if expired or self.clock() > data["x"]:
             raise Problem(400, "Bad Request", "cursor đã hết hạn (hiệu lực 15 phút); hãy đọc lại từ đầu.",
                           "cursor-expired")
         return int(data["o"])
@@ -165,7 +168,8 @@ def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> 
     install_problem_handlers(app)
     tokens = TokenIssuer(settings.clients, settings.token_ttl, settings.faults.token_max_calls, settings.clock)
     faults = FaultInjector(settings.faults, dataset.config.seed, "portal")
-    listings = _Listings(settings.cursor_ttl, settings.clock)
+    cursor_ttl = settings.faults.cursor_ttl if settings.faults.cursor_ttl is not None else settings.cursor_ttl
+    listings = _Listings(cursor_ttl, settings.clock)
     log: list[dict] = []
     app.state.dataset, app.state.settings, app.state.faults, app.state.tokens = dataset, settings, faults, tokens
     app.state.request_log = log
@@ -179,6 +183,8 @@ def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> 
             del log[:-settings.request_log_size]
         return response
 
+    install_truncation(app, faults)
+
     def guard(request: Request) -> str:
         faults.check()
         return tokens.authenticate(request.headers.get("authorization"))
@@ -187,7 +193,7 @@ def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> 
         limit = _limit(request)
         cursor = request.query_params.get("cursor")
         items = listings.get(query_key, compute)
-        offset = 0 if cursor is None else listings.decode(cursor, query_key)
+        offset = 0 if cursor is None else listings.decode(cursor, query_key, faults.expire_cursor())
         chunk = items[offset:offset + limit]
         end = offset + len(chunk)
         body: dict = {"data": materialise(chunk),
@@ -248,7 +254,8 @@ def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> 
 
     @app.get("/_sandbox/faults")
     async def sandbox_faults():
-        return {"calls": faults.calls, "injected": [{"call": c, "status": s} for c, s in faults.injected]}
+        return {"calls": faults.calls, "injected": [{"call": c, "status": s} for c, s in faults.injected],
+                "answers": faults.answers, "truncated": faults.truncated, "expired_cursors": faults.expired}
 
     @app.get("/_sandbox/health")
     async def sandbox_health():

@@ -20,7 +20,9 @@ to that agency's reports).
 
 Fault spec (``--faults``): comma-separated ``[portal.|intake.]name=value``; a name without a
 prefix applies to both servers. Names: rate_503, rate_429, retry_after, token_max_calls,
-schedule (``503@1|429@2``: the 1st API call answers 503, the 2nd 429). Example:
+schedule (``503@1|429@2``: the 1st API call answers 503, the 2nd 429), rate_truncate and
+truncate (``3|7``: the 3rd and 7th 2xx answers cut short mid-body), cursor_ttl (portal, s),
+expire_cursors (portal, ``2|5``: the 2nd and 5th requests with a cursor answered "expired"). Example:
 ``portal.rate_503=0.05,portal.schedule=429@3,intake.schedule=503@1,retry_after=1``.
 """
 from __future__ import annotations
@@ -404,4 +406,6 @@ def run_sandbox(*, seed: int = 42, dossiers_per_quarter: int = 5000, agency: str
 def _spec_value(value: Any) -> str:
     if isinstance(value, dict):
         return "|".join(f"{status}@{call}" for call, status in value.items())
+    if isinstance(value, (set, list, tuple)):
+        return "|".join(str(v) for v in sorted(value))
     return str(value)
