@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from parreport import follow_up
+from parreport import db, follow_up
 from parreport.config import load_settings
 from parreport.periods import window_for
 from parreport.store import Store
@@ -29,6 +29,7 @@ def settings(monkeypatch, tmp_path):
     monkeypatch.setenv("PARREPORT_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://airflow.example.vn")
     settings = load_settings()
+    db.upgrade(settings.store_url)
     with Store(settings.store_url) as store:
         store.upsert_report(AGENCY, 2025, 1, 1, window_key=W.key, figures_sha="0" * 64, body={"TepDinhKem": []},
                             status="ACCEPTED", receipt=RECEIVED, run_id="manual__q1")
