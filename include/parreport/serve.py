@@ -329,6 +329,7 @@ def component_env(base: dict, *, home: Path, port: int, passwords_file: Path, st
     })
     # two shared cores are enough for a quarter; the operator may raise them
     env.setdefault("AIRFLOW__API__WORKERS", "1")
+    env.setdefault("AIRFLOW__API__INSTANCE_NAME", "Báo cáo CCHC quý")
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
     env.setdefault("PARREPORT_RECEIPT_POLL_SECONDS", "2")  # the sandbox reviews a report in seconds
     return env
