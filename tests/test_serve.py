@@ -273,6 +273,9 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
         assert "ngưỡng" in text and str(len(planted)) in text and str(total) in text, text[-3000:]
         assert "Log file not found" not in text and "Could not read served logs" not in text
         (ARTIFACTS / "validate_records-stopped.log").write_text(text)
+        t = time.monotonic()
+        shots = screenshots(s, api, run_id, tis, stopped=True)
+        lap("screenshots of the stopped run", t)
 
         # the steward corrects one dossier, the operator clears validate_records with downstream
         correct(home, threshold, fixable[0], "Cổng DVC thiếu ngày tiếp nhận; lấy theo ngày nộp hồ sơ")
@@ -311,7 +314,7 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
 
         # the pages, in headless Chromium, with the UI's session cookie
         t4 = time.monotonic()
-        shots = screenshots(s, api, run_id, tis)
+        shots.update(screenshots(s, api, run_id, tis))
         lap("screenshots", t4)
         (ARTIFACTS / "pages.json").write_text(json.dumps(shots, ensure_ascii=False, indent=2))
 
@@ -324,101 +327,44 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
     lap("total", t0)
 
 
-def screenshots(s, api, run_id: str, tis: dict[str, dict]) -> dict[str, str]:
-    """PNG of the UI's pages the operator and the steward open; returns {name: url}."""
+def screenshots(s, api, run_id: str, tis: dict[str, dict], *, stopped: bool = False) -> dict[str, str]:
+    """PNG of the UI's pages the operator and the steward open; returns {name: url}. ``stopped``:
+    the run as validation left it (its grid, the stopping try's log); else every page at the end."""
     from tests.support import browser
 
     if browser.chromium() is None:
         pytest.skip("chromium is not installed")
-    submit = one(tis, "submit_report")
     validate = one(tis, "validate_records")
     run_q = quote(run_id, safe="")
-    links = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_q}/taskInstances/{submit['task_id']}/links",
-                    params={"map_index": submit["map_index"]}).json()
-    links = links.get("extra_links", links)
-    pages = {
-        "01-dags": ("/dags", (DAG_ID,)),
-        "02-dag-grid": (f"/dags/{DAG_ID}", (DAG_ID,)),
-        "03-run": (f"/dags/{DAG_ID}/runs/{run_q}", (DAG_ID,)),
-        "04-validate-log": (f"/dags/{DAG_ID}/runs/{run_q}/tasks/{validate['task_id']}/mapped/{validate['map_index']}",
-                            ("validate_records",)),
-        "05-run-tab": (f"/dags/{DAG_ID}/runs/{run_q}/plugin/parreport-run", ()),
-        "06-quarters": ("/plugin/parreport", ()),
-    }
-    for i, (name, href) in enumerate(sorted((links or {}).items()), start=7):
-        if href:
-            pages[f"{i:02d}-link-{name}"] = (href, ())
+    log_page = f"/dags/{DAG_ID}/runs/{run_q}/tasks/{validate['task_id']}/mapped/{validate['map_index']}"
+    # (path, top-level texts to wait for, extra seconds for what loads after them, e.g. an iframe)
+    if stopped:
+        pages = {"10-stopped-run": (f"/dags/{DAG_ID}/runs/{run_q}", ("validate_records", "Failed"), 1.5),
+                 "11-stopped-validate-log": (log_page + "?try_number=1", ("Task Tries",), 4.0)}
+    else:
+        submit = one(tis, "submit_report")
+        links = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_q}/taskInstances/{submit['task_id']}/links",
+                        params={"map_index": submit["map_index"]}).json()
+        links = links.get("extra_links", links)
+        pages = {
+            "20-dags": ("/dags", (DAG_ID, "Dags"), 1.5),
+            "21-dag-grid": (f"/dags/{DAG_ID}", (DAG_ID, "Dags"), 1.5),
+            "22-run": (f"/dags/{DAG_ID}/runs/{run_q}", ("submit_report", "Success"), 1.5),
+            "23-submit-log": (f"/dags/{DAG_ID}/runs/{run_q}/tasks/{submit['task_id']}/mapped/{submit['map_index']}",
+                              ("Task Tries",), 4.0),
+            # the plugin's pages inside the UI (iframes: their text is not the top document's)
+            "24-run-tab": (f"/dags/{DAG_ID}/runs/{run_q}/plugin/parreport-run", ("Tóm tắt báo cáo",), 5.0),
+            "25-quarters": ("/plugin/parreport", ("Dags",), 5.0),
+        }
+        for i, (name, href) in enumerate(sorted((links or {}).items()), start=26):
+            if href:
+                pages[f"{i:02d}-link-{name}"] = (href, (), 1.5)
     cookies = {"_token": s.token()}
     done = {}
     with browser.headless_chromium(width=1400, height=1000) as b:
-        for name, (path, wait) in pages.items():
+        for name, (path, wait, settle) in pages.items():
             url = path if path.startswith("http") else s.url + path
             safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-            b.screenshot(url, ARTIFACTS / f"{safe}.png", cookies=cookies, wait_for=wait, settle=1.5, timeout=20)
+            b.screenshot(url, ARTIFACTS / f"{safe}.png", cookies=cookies, wait_for=wait, settle=settle, timeout=25)
             done[name] = url
     return done
-
-
-# ------------------------------------------------------------------- the terminal's last line
-def closing(facts, **kw):
-    from parreport.demo import closing_line
-
-    args = {"window": window_for(2026, 2), "agency_text": "Sở LĐ-TB&XH (000.00.20.H57)", "threshold": 0.01,
-            "log_path": Path("/srv/run.log"), "agency": "000.00.20.H57", **kw}
-    ok, line = closing_line(facts, **args)
-    assert "\n" not in line
-    return ok, line
-
-
-def test_the_terminal_ends_with_what_this_run_did():
-    from parreport.demo import RunFacts
-
-    ok, line = closing(RunFacts("r", state="success", submitted={
-        "sent": True, "PhienBan": 2, "MaTiepNhan": "SNV-2026-000002", "TrangThai": "DA_TIEP_NHAN",
-        "report_path": "/srv/reports/v2/bao-cao.json"}), version_state="DA_DUYET")
-    assert ok and line == ("✓ Quý 2/2026, Sở LĐ-TB&XH (000.00.20.H57): đã gửi phiên bản 2 — biên nhận "
-                           "SNV-2026-000002, đã duyệt; báo cáo: /srv/reports/v2")
-    ok, line = closing(RunFacts("r", state="success", submitted={"sent": False, "PhienBan": 1,
-                                                                  "MaTiepNhan": "SNV-2026-000001"}))
-    assert ok and line.endswith("không có gì mới để gửi (giống phiên bản 1 — biên nhận SNV-2026-000001)")
-
-
-def test_a_stopped_run_says_why_with_the_threshold_and_the_log():
-    from parreport.demo import RunFacts
-
-    ok, line = closing(RunFacts("r", state="failed", failed_tasks=["report.validate_records"],
-                                validation={"quarantined": 588, "total": 7454, "threshold": None}))
-    assert not ok
-    assert ("dừng ở bước kiểm tra dữ liệu: 588/7.454 hồ sơ bị cách ly (7,89 % > ngưỡng 1 %) — xem danh sách: "
-            "parreport quarantine list --year 2026 --quarter 2 --agency 000.00.20.H57; nhật ký: /srv/run.log") in line
-
-
-def test_run_events_decide_when_the_pipeline_records_them():
-    from parreport.demo import facts_from_events
-
-    assert facts_from_events("r", []) is None
-    stopped = facts_from_events("r", [
-        {"step": "load", "outcome": "ok", "detail": {}},
-        {"step": "validate", "outcome": "stopped", "detail": {"quarantined": 12, "total": 900, "threshold": 0.012}}])
-    ok, line = closing(stopped)
-    assert not ok and "12/900 hồ sơ bị cách ly (1,33 % > ngưỡng 1,20 %)" in line
-    sent = facts_from_events("r", [{"step": "submit", "outcome": "unchanged", "detail": {"version": 3}}])
-    assert closing(sent)[1].endswith("không có gì mới để gửi (giống phiên bản 3)")
-
-
-def test_a_failure_is_one_vietnamese_sentence_not_a_traceback():
-    from parreport.demo import RunFacts, last_error
-
-    log = "\n".join([
-        "Traceback (most recent call last):",
-        '  File "/x/tasks.py", line 12, in wrapper',
-        "    return fn(*args, **kwargs)",
-        "airflow.sdk.exceptions.AirflowFailException: Cổng DVC trả lời 403 cho /api/v1/ho-so: client không có quyền",
-        "[2026-11-30 05:00:00] INFO - Marking run failed",
-    ])
-    error = last_error(log)
-    assert error == "Cổng DVC trả lời 403 cho /api/v1/ho-so: client không có quyền"
-    ok, line = closing(RunFacts("r", state="failed", failed_tasks=["report.extract.dossiers"], error=error))
-    assert not ok and line == ("✗ Quý 2/2026, Sở LĐ-TB&XH (000.00.20.H57): lần chạy thất bại ở bước lấy hồ sơ từ "
-                               "Cổng DVC (report.extract.dossiers): Cổng DVC trả lời 403 cho /api/v1/ho-so: client "
-                               "không có quyền — nhật ký: /srv/run.log")
