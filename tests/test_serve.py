@@ -368,3 +368,74 @@ def screenshots(s, api, run_id: str, tis: dict[str, dict], *, stopped: bool = Fa
             b.screenshot(url, ARTIFACTS / f"{safe}.png", cookies=cookies, wait_for=wait, settle=settle, timeout=25)
             done[name] = url
     return done
+
+
+# ------------------------------------------------------------------- the terminal's last line
+def closing(facts, **kw):
+    from parreport.demo import closing_line
+
+    args = {"window": window_for(2026, 2), "agency_text": "Sở LĐ-TB&XH (000.00.20.H57)", "threshold": 0.01,
+            "log_path": Path("/srv/run.log"), "agency": "000.00.20.H57", **kw}
+    ok, line = closing_line(facts, **args)
+    assert "\n" not in line
+    return ok, line
+
+
+def test_the_terminal_ends_with_what_this_run_did():
+    from parreport.demo import RunFacts
+
+    ok, line = closing(RunFacts("r", state="success", submitted={
+        "sent": True, "PhienBan": 2, "MaTiepNhan": "SNV-2026-000002", "TrangThai": "DA_TIEP_NHAN",
+        "report_path": "/srv/reports/v2/bao-cao.json"}), version_state="DA_DUYET")
+    assert ok and line == ("✓ Quý 2/2026, Sở LĐ-TB&XH (000.00.20.H57): đã gửi phiên bản 2 — biên nhận "
+                           "SNV-2026-000002, đã duyệt; báo cáo: /srv/reports/v2")
+    ok, line = closing(RunFacts("r", state="success", submitted={"sent": False, "PhienBan": 1,
+                                                                  "MaTiepNhan": "SNV-2026-000001"}))
+    assert ok and line.endswith("không có gì mới để gửi (giống phiên bản 1 — biên nhận SNV-2026-000001)")
+
+
+def test_a_stopped_run_says_why_with_the_threshold_and_the_log():
+    from parreport.demo import RunFacts
+
+    ok, line = closing(RunFacts("r", state="failed", failed_tasks=["report.validate_records"],
+                                validation={"quarantined": 588, "total": 7454, "threshold": None}))
+    assert not ok
+    assert ("dừng ở bước kiểm tra dữ liệu: 588/7.454 hồ sơ bị cách ly (7,89 % > ngưỡng 1 %) — xem danh sách: "
+            "parreport quarantine list --year 2026 --quarter 2 --agency 000.00.20.H57; nhật ký: /srv/run.log") in line
+
+
+def test_run_events_decide_when_the_pipeline_records_them():
+    from parreport.demo import facts_from_events
+
+    assert facts_from_events("r", []) is None
+    stopped = facts_from_events("r", [
+        {"step": "load", "outcome": "ok", "detail": {}},
+        {"step": "validate", "outcome": "stopped", "detail": {"quarantined": 12, "total": 900, "threshold": 0.012}}])
+    ok, line = closing(stopped)
+    assert not ok and "12/900 hồ sơ bị cách ly (1,33 % > ngưỡng 1,20 %)" in line
+    sent = facts_from_events("r", [{"step": "submit", "outcome": "unchanged", "detail": {"version": 3}}])
+    assert closing(sent)[1].endswith("không có gì mới để gửi (giống phiên bản 3)")
+
+
+def test_a_failure_is_one_vietnamese_sentence_not_a_traceback():
+    from parreport.demo import RunFacts, last_error
+
+    log = "\n".join([
+        "Traceback (most recent call last):",
+        '  File "/x/tasks.py", line 12, in wrapper',
+        "    return fn(*args, **kwargs)",
+        "airflow.sdk.exceptions.AirflowFailException: Cổng DVC trả lời 403 cho /api/v1/ho-so: client không có quyền",
+        "[2026-11-30 05:00:00] INFO - Marking run failed",
+    ])
+    error = last_error(log)
+    assert error == "Cổng DVC trả lời 403 cho /api/v1/ho-so: client không có quyền"
+    ok, line = closing(RunFacts("r", state="failed", failed_tasks=["report.extract.dossiers"], error=error))
+    assert not ok and line == ("✗ Quý 2/2026, Sở LĐ-TB&XH (000.00.20.H57): lần chạy thất bại ở bước lấy hồ sơ từ "
+                               "Cổng DVC (report.extract.dossiers): Cổng DVC trả lời 403 cho /api/v1/ho-so: client "
+                               "không có quyền — nhật ký: /srv/run.log")
+
+def test_the_banner_names_the_next_scheduled_quarter_in_vietnam_time():
+    dag = {"is_paused": False, "next_dagrun_run_after": "2026-12-15T17:00:00Z",
+           "next_dagrun_data_interval_end": "2026-12-14T17:00:00Z"}
+    assert serve.next_quarter_text(dag) == "Quý 4/2026 tự chạy lúc 16/12/2026 00:00 (giờ Việt Nam)"
+    assert "tạm dừng" in serve.next_quarter_text({**dag, "is_paused": True})

@@ -392,7 +392,7 @@ def unpause_new_dags(api: Api, state_file: Path) -> list[str]:
     return unpaused
 
 
-def next_quarter_text(dag: dict) -> str:
+def next_quarter_text(dag: dict, rule: str = "nd09") -> str:
     """"Quý 4/2026 tự chạy lúc 16/12/2026 00:00" from the DAG's next run, or why there is none."""
     from . import fmt
     from .calendar_timetable import closed_window_at
@@ -402,7 +402,7 @@ def next_quarter_text(dag: dict) -> str:
     run_after, end = dag.get("next_dagrun_run_after"), dag.get("next_dagrun_data_interval_end")
     if not run_after or not end:
         return "chưa có quý nào được lên lịch"
-    window = closed_window_at(datetime.fromisoformat(end.replace("Z", "+00:00")))
+    window = closed_window_at(datetime.fromisoformat(end.replace("Z", "+00:00")), rule)
     return (f"{fmt.quarter_title(window.year, window.quarter)} tự chạy lúc "
             f"{fmt.datetime_text(run_after)} (giờ Việt Nam)")
 
@@ -530,7 +530,7 @@ class Serve:
             f"  Đăng nhập:      {ADMIN_USER} / {self.password}   (mật khẩu {source})",
             f"  Chạy một quý:   Dags → {DAG_ID} → Trigger (năm, quý, mã đơn vị) — theo dõi ở Grid,"
             f" menu \"Báo cáo CCHC\"",
-            f"  Lịch:           {next_quarter_text(dag)}",
+            f"  Lịch:           {next_quarter_text(dag, self.settings.window_rule)}",
             f"  Sandbox:        Cổng DVC {sb.portal_url}, Sở Nội vụ {sb.intake_url}",
             f"  Cài đặt:        AIRFLOW_HOME={self.home}; nhật ký các thành phần: {self.log_dir}",
             "",
