@@ -340,7 +340,7 @@ def screenshots(s, api, run_id: str, tis: dict[str, dict], *, stopped: bool = Fa
     # (path, top-level texts to wait for, extra seconds for what loads after them, e.g. an iframe)
     if stopped:
         pages = {"10-stopped-run": (f"/dags/{DAG_ID}/runs/{run_q}", ("validate_records", "Failed"), 1.5),
-                 "11-stopped-validate-log": (log_page + "?try_number=1", ("Task Tries",), 4.0)}
+                 "11-stopped-validate-log": (log_page + "?try_number=1", ("Post Execute",), 1.5)}
     else:
         submit = one(tis, "submit_report")
         links = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_q}/taskInstances/{submit['task_id']}/links",
@@ -351,7 +351,7 @@ def screenshots(s, api, run_id: str, tis: dict[str, dict], *, stopped: bool = Fa
             "21-dag-grid": (f"/dags/{DAG_ID}", (DAG_ID, "Dags"), 1.5),
             "22-run": (f"/dags/{DAG_ID}/runs/{run_q}", ("submit_report", "Success"), 1.5),
             "23-submit-log": (f"/dags/{DAG_ID}/runs/{run_q}/tasks/{submit['task_id']}/mapped/{submit['map_index']}",
-                              ("Task Tries",), 4.0),
+                              ("Post Execute",), 1.5),
             # the plugin's pages inside the UI (iframes: their text is not the top document's)
             "24-run-tab": (f"/dags/{DAG_ID}/runs/{run_q}/plugin/parreport-run", ("Tóm tắt báo cáo",), 5.0),
             "25-quarters": ("/plugin/parreport", ("Dags",), 5.0),
