@@ -99,6 +99,12 @@ def test_admin_password_from_the_environment_or_generated_each_time(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o600
 
 
+def test_the_banner_shows_a_generated_password_but_not_a_given_one():
+    assert serve.login_text("abc123XYZ", generated=True).startswith("admin / abc123XYZ")
+    given = serve.login_text("bí-mật", generated=False)
+    assert "bí-mật" not in given and "PARREPORT_ADMIN_PASSWORD" in given
+
+
 def test_the_first_scheduled_instant_is_kept_per_installation(tmp_path):
     t0 = datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc)
     first = serve.schedule_from(tmp_path, {}, now=t0)
@@ -241,7 +247,8 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
                  extra_env={"PARREPORT_BLOCKING_THRESHOLD": threshold}) as s:
         lap("serve.sh up", t0)
         out = s.output()
-        assert f"admin / {password}" in out and s.url in out
+        assert "admin / mật khẩu trong PARREPORT_ADMIN_PASSWORD" in out and s.url in out
+        assert password not in out  # a given password is not repeated on the terminal
         assert "Traceback" not in out
         import httpx
 

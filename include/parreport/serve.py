@@ -392,6 +392,14 @@ def unpause_new_dags(api: Api, state_file: Path) -> list[str]:
     return unpaused
 
 
+def login_text(password: str, generated: bool) -> str:
+    """The banner's login: a generated password is shown (nobody else knows it); one the operator
+    gave in PARREPORT_ADMIN_PASSWORD is not repeated on the terminal."""
+    if generated:
+        return f"{ADMIN_USER} / {password}   (mật khẩu tạo mới cho lần khởi động này)"
+    return f"{ADMIN_USER} / mật khẩu trong PARREPORT_ADMIN_PASSWORD"
+
+
 def next_quarter_text(dag: dict, rule: str = "nd09") -> str:
     """"Quý 4/2026 tự chạy lúc 16/12/2026 00:00" from the DAG's next run, or why there is none."""
     from . import fmt
@@ -522,12 +530,11 @@ class Serve:
 
     def banner(self, sb, dag: dict) -> None:
         url = f"http://127.0.0.1:{self.port}"
-        source = "tạo mới cho lần khởi động này" if self.generated else "lấy từ PARREPORT_ADMIN_PASSWORD"
         self.say("\n".join([
             "",
             "Báo cáo CCHC quý — Airflow đang chạy. Dừng: Ctrl-C",
             f"  Giao diện:      {url}",
-            f"  Đăng nhập:      {ADMIN_USER} / {self.password}   (mật khẩu {source})",
+            f"  Đăng nhập:      {login_text(self.password, self.generated)}",
             f"  Chạy một quý:   Dags → {DAG_ID} → Trigger (năm, quý, mã đơn vị) — theo dõi ở Grid,"
             f" menu \"Báo cáo CCHC\"",
             f"  Lịch:           {next_quarter_text(dag, self.settings.window_rule)}",
