@@ -93,6 +93,14 @@ def window_of_interval(interval: DataInterval | tuple, rule: str = "nd09") -> Wi
     return closed_window_at(interval[1], rule)
 
 
+def parse_instant(value: str | datetime) -> datetime:
+    """An ISO 8601 instant; without an offset it is read as UTC+07:00 wall-clock time."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VN_TZ)
+    return pendulum.instance(moment).in_timezone("UTC")
+
+
 def _format_delay(delay: timedelta) -> str:
     seconds = int(delay.total_seconds())
     if seconds == 0:
@@ -110,13 +118,17 @@ class ReportingWindowTimetable(Timetable):
     :param rule: ``"nd09"`` (Nghị định 09/2019/NĐ-CP windows, the default) or ``"calendar"``;
         it must be the pipeline's ``window_rule`` setting (``PARREPORT_WINDOW_RULE``).
     :param delay: how long after the window closes the run starts (default one day).
+    :param not_before: an installation's first scheduled instant (aware): the schedule starts no
+        window whose run is due before it, so that a new installation does not start, on its own,
+        a quarter that was due before it existed (the operator runs that one by hand). Later
+        quarters run on schedule as usual. ``None`` (the default): no such limit.
     """
 
     periodic = True
     can_be_scheduled = True
     run_ordering = ("data_interval_end", "logical_date")
 
-    def __init__(self, rule: str = "nd09", delay: timedelta | None = None):
+    def __init__(self, rule: str = "nd09", delay: timedelta | None = None, not_before: datetime | None = None):
         if rule not in WINDOW_RULES:
             raise ValueError(f"quy tắc kỳ báo cáo không hợp lệ: {rule!r} (chọn một trong {WINDOW_RULES})")
         delay = DEFAULT_DELAY if delay is None else delay
@@ -124,6 +136,9 @@ class ReportingWindowTimetable(Timetable):
             raise ValueError(f"delay phải là timedelta trong khoảng 0 – 60 ngày, không phải {delay!r}")
         self.rule = rule
         self.delay = delay
+        if not_before is not None and not_before.tzinfo is None:
+            raise ValueError("not_before phải có múi giờ")
+        self.not_before = not_before
         self.description = (
             f"Hằng quý, sau khi kỳ số liệu ({RULE_TEXT[rule]}, UTC+07:00) kết thúc "
             + (_format_delay(delay) if delay else "là chạy ngay")
@@ -140,7 +155,8 @@ class ReportingWindowTimetable(Timetable):
         hours = getattr(settings, "schedule_delay_hours", None)
         if delay is None and hours is not None:
             delay = timedelta(hours=float(hours))
-        return cls(rule=settings.window_rule, delay=delay)
+        start = getattr(settings, "schedule_from", None)
+        return cls(rule=settings.window_rule, delay=delay, not_before=parse_instant(start) if start else None)
 
     # -- what the UI shows --------------------------------------------------------------------
     @property
@@ -150,22 +166,28 @@ class ReportingWindowTimetable(Timetable):
 
     # -- serialization ------------------------------------------------------------------------
     def serialize(self) -> dict[str, Any]:
-        return {"rule": self.rule, "delay": self.delay.total_seconds()}
+        data: dict[str, Any] = {"rule": self.rule, "delay": self.delay.total_seconds()}
+        if self.not_before is not None:
+            data["not_before"] = self.not_before.isoformat()
+        return data
 
     @classmethod
     def deserialize(cls, data: dict[str, Any]) -> "ReportingWindowTimetable":
-        return cls(rule=data.get("rule", "nd09"), delay=timedelta(seconds=float(data.get("delay", 86400))))
+        start = data.get("not_before")
+        return cls(rule=data.get("rule", "nd09"), delay=timedelta(seconds=float(data.get("delay", 86400))),
+                   not_before=parse_instant(start) if start else None)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ReportingWindowTimetable):
             return NotImplemented
-        return (self.rule, self.delay) == (other.rule, other.delay)
+        return (self.rule, self.delay, self.not_before) == (other.rule, other.delay, other.not_before)
 
     def __hash__(self) -> int:
-        return hash((self.rule, self.delay))
+        return hash((self.rule, self.delay, self.not_before))
 
     def __repr__(self) -> str:
-        return f"ReportingWindowTimetable(rule={self.rule!r}, delay={self.delay!r})"
+        extra = f", not_before={self.not_before.isoformat()!r}" if self.not_before is not None else ""
+        return f"ReportingWindowTimetable(rule={self.rule!r}, delay={self.delay!r}{extra})"
 
     # -- scheduling ---------------------------------------------------------------------------
     def _info(self, window: Window) -> DagRunInfo:
@@ -196,6 +218,10 @@ class ReportingWindowTimetable(Timetable):
             latest_closed = closed_window_at(_utcnow(), self.rule)
             if candidate is None or candidate.start < latest_closed.start:
                 candidate = latest_closed
+        if self.not_before is not None:
+            # this installation's schedule begins at not_before: a window due earlier is not started
+            while self._info(candidate).run_after < self.not_before:
+                candidate = first_window_from(window_end_exclusive(candidate), self.rule)
         if restriction.latest is not None and _aware(candidate.start) > restriction.latest:
             return None
         return self._info(candidate)

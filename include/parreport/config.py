@@ -18,6 +18,7 @@ live only in the Airflow connections ``dvc_portal``, ``snv_report_api`` and
 | http_timeout | PARREPORT_HTTP_TIMEOUT | 60 seconds |
 | max_retries | PARREPORT_MAX_RETRIES | 8 attempts per request for transient failures |
 | schedule_delay_hours | PARREPORT_SCHEDULE_DELAY_HOURS | 24: a scheduled run starts a day after its window closes |
+| schedule_from | PARREPORT_SCHEDULE_FROM | (none): ISO instant; the schedule starts no quarter due before it (scripts/serve.sh sets it to an installation's first start) |
 | alert_emails | PARREPORT_ALERT_EMAILS | (none): alert recipients, else the parreport_smtp connection's extra "to" |
 | blocking_threshold | PARREPORT_BLOCKING_THRESHOLD | 0.01: the run stops before submission when more than this share of the window's dossiers is quarantined |
 """
@@ -53,6 +54,7 @@ class Settings:
     http_timeout: float = 60.0
     max_retries: int = 8
     schedule_delay_hours: float = 24.0  # a scheduled run starts this long after its window closes
+    schedule_from: str = ""  # ISO instant: no scheduled run for a quarter due before it (a new installation)
     alert_emails: str = ""  # comma-separated; else the parreport_smtp connection's extra "to"
     blocking_threshold: float = 0.01  # stop before submission when quarantined > this × window's dossiers
 
@@ -73,6 +75,7 @@ _ENV = {
     "max_retries": ("PARREPORT_MAX_RETRIES", int),
     "blocking_threshold": ("PARREPORT_BLOCKING_THRESHOLD", float),
     "schedule_delay_hours": ("PARREPORT_SCHEDULE_DELAY_HOURS", float),
+    "schedule_from": ("PARREPORT_SCHEDULE_FROM", str),
     "alert_emails": ("PARREPORT_ALERT_EMAILS", str),
 }
 
