@@ -1,4 +1,4 @@
-"""scripts/airflow_init.sh (the compose init service) refuses to start without its secrets,
+"""scripts/airflow_init.sh (the compose init service): both databases, the dvc_portal pool, the users; it refuses to start without its secrets,
 before it touches any database. Its full run is tests/test_production_stack.py."""
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ def test_with_its_secrets_it_migrates_both_databases_then_creates_the_users(tmp_
     assert done.returncode == 0, done.stderr
     lines = calls.read_text().splitlines()
     assert lines[:2] == ["airflow db migrate", "parreport db upgrade"]
+    assert lines[2].startswith("airflow pools set dvc_portal 4 ")  # the scheduler runs no task without it
+    lines = lines[:2] + lines[3:]
     assert lines[2].startswith("airflow users create --username admin --role Admin ")
     assert lines[2].endswith("--password s3cret-a")
     assert lines[3] == "airflow users reset-password --username admin --password s3cret-a"
