@@ -73,7 +73,7 @@ def window_view(key: str, deadline_day: int) -> dict:
                 "quarter": None}
     return {"key": key, "title": fmt.quarter_title(w.year, w.quarter),
             "range": f"{w.start:%d/%m/%Y} – {w.end:%d/%m/%Y}", "year": w.year, "quarter": w.quarter,
-            "deadline": f"{quarter_deadline(w, deadline_day):%H:%M:%S %d/%m/%Y}"}
+            "deadline": f"{quarter_deadline(w, deadline_day):%H:%M:%S} ngày {quarter_deadline(w, deadline_day):%d/%m/%Y}"}
 
 
 def agency_view(code: str, names: dict[str, str]) -> dict:
@@ -501,7 +501,9 @@ def run_story(store: st.Store, settings: Settings, agency: str, key: str, run_id
                                                                                validation["quarantined"] != "0") else None,
         "quarantine_url": urls.quarantine(agency, key, run_id) if validation else None,
         "versions": [_version_view(v, agency, key, urls, settings) for v in reversed(versions)],
-        "runs": [{"label": run_label(r, info_all.get(r)), "outcome": _short(run_outcome(runs[r], info_all.get(r))),
+        "runs": [{"label": run_label(r, info_all.get(r)),
+                  "outcome": ("chỉ kiểm tra lại dữ liệu, không gửi gì" if r.startswith(ADHOC_PREFIX)
+                              else _short(run_outcome(runs[r], info_all.get(r)))),
                   "url": urls.summary(agency, key, r), "current": r == run_id} for r in reversed(list(runs))],
         "documents_url": urls.documents(agency, key), "evidence_list_url": urls.evidence_list(agency, key),
         "overview_url": urls.overview(),
