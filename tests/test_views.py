@@ -663,3 +663,31 @@ def test_plugin_app_requires_airflow_authentication(plugin):
         assert c.get(f"/bao-cao/{AGENCY}/{KEY1}/v1/bien-nhan.json").status_code == 401
         assert c.get(f"/cach-ly/{AGENCY}/{KEY1}").status_code == 401
         assert c.get("/static/parreport.css").status_code == 200
+
+
+# ------------------------------------------------------------------------------------------------
+# a failed step (the task wrapper records it)
+# ------------------------------------------------------------------------------------------------
+def test_a_failed_step_is_recorded_and_the_run_tab_says_why_in_one_sentence(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from parreport import tasks
+
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    for var in ("PARREPORT_STORE_URL", "PARREPORT_DATA_DIR", "PARREPORT_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    period = pipeline.Period(AGENCY, W).as_dict()
+    with pytest.raises(RuntimeError, match="chưa có số liệu"):
+        tasks.build_report(period, "manual__2025-06-16T05:00:00+00:00")
+    settings = load_settings()
+    with st.Store(settings.store_url) as store:
+        (event,) = store.run_events(AGENCY, KEY)
+    assert (event["step"], event["outcome"]) == ("build", "failed") and "chưa có số liệu" in event["detail"]["error"]
+    app = views.create_app(settings_loader=lambda: settings,
+                           run_info=lambda ids: {i: {"state": "failed", "failed_tasks": ["report.build_report"]}
+                                                 for i in ids})
+    with TestClient(app) as c:
+        text = _visible(c.get(f"/tom-tat/{AGENCY}/{KEY}").text)
+    assert ("Lần chạy thất bại ở bước lập báo cáo, không gửi gì: chưa có số liệu cho kỳ này: chạy lại bước tính "
+            "số liệu." in text)
+    assert "Đã duyệt" not in text and "Traceback" not in text
