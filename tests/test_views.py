@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from parreport import pipeline, story
+from parreport import pipeline
 from parreport import store as st
 from parreport import views
 from parreport.config import load_settings

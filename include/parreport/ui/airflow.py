@@ -91,7 +91,7 @@ def airflow_run_info(run_ids: list[str], dag_id: str = DAG_ID) -> dict[str, dict
                                  "start_date": r.start_date, "end_date": r.end_date, "failed_tasks": []}
             for ti in session.execute(select(TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index)
                                       .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_(chunk),
-                                             TaskInstance.state.in_(("failed", "upstream_failed")))).all():
+                                             TaskInstance.state == "failed")).all():
                 if ti.run_id in out:
                     out[ti.run_id]["failed_tasks"].append(ti.task_id)
     return out

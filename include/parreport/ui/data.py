@@ -112,6 +112,13 @@ def run_label(run_id: str, info: dict | None = None) -> str:
     return f"{what} lúc {fmt.datetime_text(when)}" if when else what
 
 
+def _at(value: Any) -> str:
+    """A time from the store (SQLite gives it back naive, in UTC) in Vietnam time."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return fmt.datetime_text(value)
+
+
 def _pct(part: int, whole: int) -> str:
     if not whole:
         return fmt.DASH
@@ -447,12 +454,12 @@ def run_story(store: st.Store, settings: Settings, agency: str, key: str, run_id
         steps.append({"title": STEP_TITLES.get(e["step"], e["step"]), "outcome": OUTCOME_LABELS.get(e["outcome"],
                                                                                                   e["outcome"]),
                       "cls": {"ok": "ok", "sent": "ok", "unchanged": "ok", "adopted": "ok"}.get(e["outcome"], "bad"),
-                      "at": fmt.datetime_text(e["at"]), "text": _step_text(e, names)})
+                      "at": _at(e["at"]), "text": _step_text(e, names)})
     if extracted:
         steps.insert(0, {"title": STEP_TITLES["extract"], "outcome": OUTCOME_LABELS["ok"], "cls": "ok",
-                         "at": fmt.datetime_text(max(e["at"] for e in this if e["step"] == "extract")),
-                         "text": "; ".join(f"{by_kind_label(ds)}: {fmt.number(d.get('delivered'))}"
-                                           for ds, d in extracted.items())})
+                         "at": _at(max(e["at"] for e in this if e["step"] == "extract")),
+                         "text": "; ".join(f"{k.label}: {fmt.number(extracted[k.dataset].get('delivered'))}"
+                                           for k in KINDS if k.dataset in extracted)})
     loads = [e for e in this if e["step"] == "load" and e["outcome"] == "ok"]
     records = []
     if loads:
@@ -492,7 +499,7 @@ def run_story(store: st.Store, settings: Settings, agency: str, key: str, run_id
         "airflow_state": AIRFLOW_STATES.get((info or {}).get("state"), None),
         "grid_url": urls.grid(run_id) if run_id and not run_id.startswith(ADHOC_PREFIX) else None,
         "outcome": outcome["kind"], "outcome_class": {"sent": "ok", "unchanged": "ok", "adopted": "ok",
-                                                      "running": "info", "partial": "warn"}.get(outcome["kind"], "bad"),
+                                                      "running": "info", "partial": "warn", "none": "warn"}.get(outcome["kind"], "bad"),
         "sentence": sentence, "steps": steps, "records": records, "validation": validation, "figures": figures,
         "figures_sent": outcome["kind"] in ("sent", "unchanged", "adopted"), "submission": submission,
         "evidence": evidence, "stopped": stopped,
@@ -508,13 +515,6 @@ def run_story(store: st.Store, settings: Settings, agency: str, key: str, run_id
         "documents_url": urls.documents(agency, key), "evidence_list_url": urls.evidence_list(agency, key),
         "overview_url": urls.overview(),
     }
-
-
-def by_kind_label(dataset: str | None) -> str:
-    for k in KINDS:
-        if k.dataset == dataset:
-            return k.label
-    return dataset or fmt.DASH
 
 
 def _step_text(e: dict, names: dict[str, str]) -> str:
