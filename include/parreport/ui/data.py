@@ -170,8 +170,8 @@ def run_outcome(events: list[dict], info: dict | None = None) -> dict:
         out = {"kind": final["outcome"], "event": final, "version": None}
     elif submit is not None and submit["outcome"] in ("sent", "unchanged", "adopted"):
         out = {"kind": submit["outcome"], "event": submit, "version": (submit["detail"] or {}).get("version")}
-    if state in ("running", "queued") and out["kind"] not in ("stopped", "failed"):
-        out["kind"] = "running" if out["kind"] == "partial" else out["kind"]
+    if state in ("running", "queued"):  # a failed attempt may still be retried
+        out["kind"] = "running" if out["kind"] in ("partial", "failed") else out["kind"]
         out["running"] = True
     if state == "failed":
         out["airflow_failed"] = True
