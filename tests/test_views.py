@@ -259,14 +259,16 @@ def test_a_stopped_run_says_why_the_threshold_and_what_to_do(wc, world):
     assert "validate_records" in text and "Clear" in text
     assert _url("cach-ly", RUN_STOPPED).replace("+", "%2B").split("?")[0] in page.text
     assert f"/data-docs/{AGENCY}/{KEY}/{st_slug(RUN_STOPPED)}/tom-tat.html" in page.text  # this run's evidence
-    top = text.split("Các phiên bản của quý")[0]  # this run's own part: nothing of a later run
-    assert "Đã duyệt" not in top and "phiên bản" not in top.lower() and "Số liệu đã báo cáo" not in top
-    _no_codes(top)
+    # nothing of a later run: no version, no receipt state, no figures reported
+    assert "Đã duyệt" not in text and "Số liệu đã báo cáo" not in text and "SNV-" not in text
+    assert "Lần chạy này không gửi phiên bản nào" in text
+    _no_codes(text)
 
 
 def test_each_run_shows_its_own_outcome_not_the_quarters_latest(wc, world):
     v1 = _visible(wc.get(_url("tom-tat", RUN_V1)).text)
     assert "Lần chạy này đã gửi phiên bản 1 của báo cáo Quý 2/2025" in v1
+    assert world["v1"]["MaTiepNhan"] in v1 and world["v2"]["MaTiepNhan"] not in v1  # not the later version
     v2 = _visible(wc.get(_url("tom-tat", RUN_V2)).text)
     assert "Lần chạy này đã gửi phiên bản 2" in v2 and "Lý do điều chỉnh" in v2
     same = _visible(wc.get(_url("tom-tat", RUN_SAME)).text)

@@ -507,7 +507,9 @@ def run_story(store: st.Store, settings: Settings, agency: str, key: str, run_id
                     "page": urls.quarantine(agency, key, run_id)} if stopped or (validation and
                                                                                validation["quarantined"] != "0") else None,
         "quarantine_url": urls.quarantine(agency, key, run_id) if validation else None,
-        "versions": [_version_view(v, agency, key, urls, settings) for v in reversed(versions)],
+        # the versions as this run left them: up to the one it sent or matched, none if it sent nothing
+        "versions": [_version_view(v, agency, key, urls, settings) for v in reversed(versions)
+                     if outcome.get("version") and v["version"] <= outcome["version"]],
         "runs": [{"label": run_label(r, info_all.get(r)),
                   "outcome": ("chỉ kiểm tra lại dữ liệu, không gửi gì" if r.startswith(ADHOC_PREFIX)
                               else _short(run_outcome(runs[r], info_all.get(r)))),
