@@ -693,3 +693,20 @@ def test_a_failed_step_is_recorded_and_the_run_tab_says_why_in_one_sentence(tmp_
     assert ("Lần chạy thất bại ở bước lập báo cáo, không gửi gì: chưa có số liệu cho kỳ này: chạy lại bước tính "
             "số liệu." in text)
     assert "Đã duyệt" not in text and "Traceback" not in text
+
+
+def test_a_run_that_adopted_a_version_says_so():
+    from datetime import datetime, timezone
+
+    from parreport.ui.data import run_outcome
+
+    at = datetime(2025, 6, 16, tzinfo=timezone.utc)
+    events = [{"step": "build", "outcome": "ok", "detail": {}, "at": at},
+              {"step": "submit", "outcome": "adopted", "detail": {"version": 3, "MaTiepNhan": "SNV-3"}, "at": at},
+              {"step": "submit", "outcome": "unchanged", "detail": {"version": 3, "MaTiepNhan": "SNV-3"}, "at": at}]
+    assert run_outcome(events)["kind"] == "adopted" and run_outcome(events)["version"] == 3
+    assert run_outcome(events[:1] + events[2:])["kind"] == "unchanged"
+    assert run_outcome(events, {"state": "failed"})["airflow_failed"] is True
+    failed = [{"step": "extract", "outcome": "failed", "detail": {"error": "x"}, "at": at}]
+    assert run_outcome(failed, {"state": "running"})["kind"] == "running"  # a retry may still come
+    assert run_outcome(failed, {"state": "failed"})["kind"] == "failed"

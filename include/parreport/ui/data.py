@@ -170,6 +170,9 @@ def run_outcome(events: list[dict], info: dict | None = None) -> dict:
         out = {"kind": final["outcome"], "event": final, "version": None}
     elif submit is not None and submit["outcome"] in ("sent", "unchanged", "adopted"):
         out = {"kind": submit["outcome"], "event": submit, "version": (submit["detail"] or {}).get("version")}
+    if out["kind"] == "unchanged" and any(e["step"] == "submit" and e["outcome"] == "adopted" and
+                                         (e["detail"] or {}).get("version") == out["version"] for e in events):
+        out["kind"] = "adopted"  # it took back what an earlier run had sent, then found nothing new
     if state in ("running", "queued"):  # a failed attempt may still be retried
         out["kind"] = "running" if out["kind"] in ("partial", "failed") else out["kind"]
         out["running"] = True
