@@ -710,3 +710,25 @@ def test_a_run_that_adopted_a_version_says_so():
     failed = [{"step": "extract", "outcome": "failed", "detail": {"error": "x"}, "at": at}]
     assert run_outcome(failed, {"state": "running"})["kind"] == "running"  # a retry may still come
     assert run_outcome(failed, {"state": "failed"})["kind"] == "failed"
+
+
+def test_a_long_quarantine_is_cut_on_the_page_not_in_the_download(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from parreport.config import Settings
+    from parreport.ui import data
+
+    monkeypatch.setattr(data, "PAGE_LIMIT", 3)
+    settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db")
+    with st.Store(settings.store_url) as store:
+        store.replace_partition(st.quarantine, AGENCY, KEY, [
+            {"kind": "dossier", "seq": i, "ref": f"HS-{i}", "created_at": st.utcnow(),
+             "violations": [{"rule": "missing_field", "field": "NgayCapNhat", "message": "Thiếu trường bắt buộc"}]}
+            for i in range(5)])
+        store.record_load(AGENCY, KEY, "dossiers", run_id="r", raw_dir="x", tong_so=5, delivered=5, staged=5,
+                          duplicates=0)
+    with TestClient(views.create_app(settings_loader=lambda: settings)) as c:
+        text = _visible(c.get(f"/cach-ly/{AGENCY}/{KEY}").text)
+        assert "Danh sách (5 bản ghi)" in text and "chỉ hiện 3 bản ghi đầu" in text
+        assert "HS-2" in text and "HS-3" not in text
+        assert len(c.get(f"/cach-ly/{AGENCY}/{KEY}/tai-ve.csv").content.decode("utf-8-sig").splitlines()) == 6

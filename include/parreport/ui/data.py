@@ -45,6 +45,7 @@ _TASK_TITLES = {"follow_receipt": "theo dõi biên nhận", "record_receipt": "g
                 "submit_report": "gửi Sở Nội vụ", "build_report": "lập báo cáo", "compute_figures": "tính số liệu",
                 "validate_records": "kiểm tra dữ liệu", "load_staging": "nạp vào kho dữ liệu",
                 "resolve_period": "xác định kỳ báo cáo", "list_agencies": "xác định đơn vị báo cáo"}
+PAGE_LIMIT = 1000  # records listed on the quarantine page; the downloads carry every one
 _KEY = re.compile(r"^(\d{4})Q([1-4])_(\d{8})_(\d{8})$")
 
 
@@ -619,7 +620,8 @@ def quarantine_view(store: st.Store, settings: Settings, agency: str, key: str, 
     return {
         "agency": agency_view(agency, names), "window": window, "run_id": run_id,
         "run_label": run_label(run_id, info.get(run_id)) if run_id else None, "source": source,
-        "records": list(records.values()), "shown": fmt.number(len(records)),
+        "records": list(records.values())[:PAGE_LIMIT], "shown": fmt.number(len(records)),
+        "truncated": fmt.number(PAGE_LIMIT) if len(records) > PAGE_LIMIT else None,
         "total_dossiers": fmt.number(sum(1 for i in items if i.get("kind") == "dossier")),
         "total_ratings": fmt.number(sum(1 for i in items if i.get("kind") == "rating")),
         "rules": [{"code": r, "title": _rule_title(r), "count": fmt.number(n), "selected": r == rule}
