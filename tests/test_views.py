@@ -539,6 +539,8 @@ def test_files_are_served_read_only_with_their_type(client):
 def test_unknown_partition_is_404_in_vietnamese(client):
     r = client.get(f"/parreport/tom-tat/{AGENCY}/2024Q4_x")
     assert r.status_code == 404 and "Không tìm thấy" in r.text
+    bad = client.get(f"/parreport/bien-nhan/{AGENCY}/{KEY1}?phien_ban=hai")
+    assert bad.status_code == 400 and "Địa chỉ không hợp lệ" in bad.text and "Input should" not in bad.text
     assert client.get("/parreport/tom-tat/..%2F..%2Fetc/x").status_code == 404
 
 

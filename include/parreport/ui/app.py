@@ -99,6 +99,14 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
         return render(request, "not_found.html.j2", 404, message=str(exc) or "Không tìm thấy.",
                       overview_url=f"{prefix(request)}/")
 
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError):  # noqa: ARG001
+        return render(request, "not_found.html.j2", 400,
+                      heading="Địa chỉ không hợp lệ", message="Địa chỉ có tham số không hợp lệ (ví dụ: phiên bản phải là một số).",
+                      overview_url=f"{prefix(request)}/")
+
     def serve_file(request: Request, root: Path, *parts: str, data_docs: bool = False,
                    summary_url: str | None = None):
         path = safe_path(root, *parts)
