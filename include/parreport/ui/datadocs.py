@@ -41,7 +41,7 @@ _TAG = re.compile(r"<(script|link)\b[^>]*>", re.IGNORECASE)
 _BANNER = ("<div style=\"background:#fffbea;border-bottom:1px solid #e2c044;padding:8px 16px;font:15px "
            "system-ui,sans-serif\">Trang chi tiết của Great Expectations (tiếng Anh). "
            "<a href=\"{summary}\" target=\"_self\"><b>Xem kết quả kiểm tra bằng tiếng Việt</b></a></div>"
-           "<style>#ge-cta-footer{{display:none}}</style>")
+           "<style>#ge-cta-footer{{display:none !important}}</style>")
 
 
 def offline_html(text: str, vendor_base: str, summary_url: str | None = None) -> str:
