@@ -95,10 +95,10 @@ def quarterly_par_report():
                  "expectations/ và ghi Data Docs của lần chạy; hồ sơ vi phạm quy tắc chặn được cách ly, không "
                  "vào số liệu. Nếu số hồ sơ bị cách ly vượt ngưỡng (mặc định 1 %), lần chạy dừng trước khi gửi: "
                  "xem `parreport quarantine list`, ghi `parreport corrections add`, rồi Clear bước này.")
-    def validate_records(period: dict) -> dict:
+    def validate_records(period: dict, **context) -> dict:
         from parreport import tasks
 
-        return tasks.validate(period)
+        return tasks.validate(period, context["run_id"])
 
     @task(execution_timeout=TIMEOUT["compute_figures"],
           doc_md="Tính Biểu 06 và các chỉ tiêu từ hồ sơ hợp lệ; kiểm tra đẳng thức trước khi gửi.")

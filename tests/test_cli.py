@@ -63,14 +63,15 @@ def test_quarantine_csv(env):
     assert code == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[0] == list(cli.QUARANTINE_HEADERS)
-    assert rows[1:] == [["hồ sơ", "1", "HM-PROC", "unknown_procedure", "Mã thủ tục hành chính không có trong danh mục",
-                         "MaTTHC", VIOLATIONS[1][0]["message"]],
-                        ["hồ sơ", "2", "HM-FEE", "negative_fee", "Số tiền phí, lệ phí âm", "DanhSachLePhi[1].Gia",
-                         VIOLATIONS[2][0]["message"]],
-                        ["hồ sơ", "2", "HM-FEE", "bad_code", "Mã không thuộc danh mục cho phép", "KenhThucHien",
-                         VIOLATIONS[2][1]["message"]],
-                        ["đánh giá", "0", "DG-1", "bad_code", "Mã không thuộc danh mục cho phép", "MucDoHaiLong",
-                         "MucDoHaiLong '4' không thuộc danh mục"]]
+    # the sub-unit is the direct sub-unit of the agency that processed the dossier (DonViXuLy), by name
+    assert rows[1:] == [["hồ sơ", "1", "HM-PROC", "Phòng 1 (P1)", "unknown_procedure",
+                         "Mã thủ tục hành chính không có trong danh mục", "MaTTHC", VIOLATIONS[1][0]["message"]],
+                        ["hồ sơ", "2", "HM-FEE", "Phòng 1 (P1)", "negative_fee", "Số tiền phí, lệ phí âm",
+                         "DanhSachLePhi[1].Gia", VIOLATIONS[2][0]["message"]],
+                        ["hồ sơ", "2", "HM-FEE", "Phòng 1 (P1)", "bad_code", "Mã không thuộc danh mục cho phép",
+                         "KenhThucHien", VIOLATIONS[2][1]["message"]],
+                        ["đánh giá", "0", "DG-1", "(không rõ đơn vị)", "bad_code", "Mã không thuộc danh mục cho phép",
+                         "MucDoHaiLong", "MucDoHaiLong '4' không thuộc danh mục"]]
 
 
 def test_quarantine_xlsx_cells_match_the_store(env):

@@ -155,11 +155,18 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
                 r = httpx.get(stack.api_url + href, headers=auth, timeout=30, follow_redirects=True)
                 assert r.status_code == 200, (name, href, r.status_code, r.text[:300])
             got = httpx.get(stack.api_url + links["Biên nhận"], headers=auth, timeout=30, follow_redirects=True)
-            assert got.json()["MaTiepNhan"] == receipt_no
-            summary = httpx.get(f"{stack.api_url}/parreport/api/tom-tat/{AGENCY}/{key}", headers=auth, timeout=30).json()
-            assert summary["versions"][0]["MaTiepNhan"] == receipt_no
-            assert summary["sent"]["TONG"] == accepted[0]["body"]["Bieu06"][-1]
-            assert summary["quarantined"]["dossiers"] == accepted[0]["body"]["ChatLuongDuLieu"]["SoBanGhiLoai"]
+            assert receipt_no in got.text and "Biên nhận của Sở Nội vụ" in got.text  # a page, not raw JSON
+            raw = httpx.get(f"{stack.api_url}/parreport/bao-cao/{AGENCY}/{key}/v1/bien-nhan.json", headers=auth,
+                            timeout=30)
+            assert raw.json()["MaTiepNhan"] == receipt_no
+            summary = httpx.get(f"{stack.api_url}/parreport/api/tom-tat/{AGENCY}/{key}?run_id={_q(run_id)}",
+                                headers=auth, timeout=30).json()
+            assert summary["outcome"] == "sent" and summary["versions"][0]["receipt_no"] == receipt_no
+            assert summary["airflow_state"] == "Thành công"  # read from the metadata database
+            steps = {e["step"]: e for e in summary["events"]}
+            assert steps["compute"]["detail"]["TONG"] == accepted[0]["body"]["Bieu06"][-1]
+            assert steps["validate"]["detail"]["quarantined"] == accepted[0]["body"]["ChatLuongDuLieu"]["SoBanGhiLoai"]
+            assert steps["submit"]["outcome"] == "sent" and steps["submit"]["detail"]["version"] == 1
             tab = httpx.get(f"{stack.api_url}/parreport/lan-chay/tom-tat/{DAG_ID}/{_q(run_id)}", headers=auth,
                             timeout=30, follow_redirects=True)
             assert tab.status_code == 200 and receipt_no in tab.text

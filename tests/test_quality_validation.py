@@ -221,9 +221,12 @@ def test_pipeline_validate_uses_the_configured_threshold(tmp_path, monkeypatch):
     stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[HAND_MADE["HM-OK-FULL"][0], HAND_MADE["HM-PROC"][0]],
           ratings=[], run_id="scheduled__2025-03-15")
     store.dispose()
-    summary = pipeline.validate(settings, pipeline.Period(AGENCY, WINDOW))  # 1/2 = 50 % is not more than 50 %
-    assert summary["quarantined"] == 1
+    summary = pipeline.validate(settings, pipeline.Period(AGENCY, WINDOW), "scheduled__2025-03-15")
+    assert summary["quarantined"] == 1  # 1/2 = 50 % is not more than 50 %
     assert summary["data_docs"].endswith("data_docs/000.00.20.H57/2025Q1_20241215_20250314/scheduled__2025-03-15/index.html")
+    # without a run id (a steward's own check) the evidence goes to a folder of its own
+    adhoc = pipeline.validate(settings, pipeline.Period(AGENCY, WINDOW))
+    assert "/2025Q1_20241215_20250314/kiem-tra-tay__" in adhoc["data_docs"]
 
 
 def test_more_than_two_hundred_failures_of_a_pair_expectation_are_all_found():

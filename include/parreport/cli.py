@@ -18,8 +18,6 @@ changed), 2 wrong usage, 3 validation stopped by the blocking threshold.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import shutil
 import sys
@@ -27,13 +25,13 @@ import textwrap
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import quarantine
 from . import store as st
 from .config import ConfigError, load_settings
 from .periods import window_for
 
-QUARANTINE_COLUMNS = ("LoaiBanGhi", "STT", "Ma", "QuyTac", "TenQuyTac", "Truong", "MoTa")
-QUARANTINE_HEADERS = ("Loại bản ghi", "STT giao nhận", "Mã hồ sơ / đánh giá", "Mã quy tắc", "Quy tắc",
-                      "Trường", "Mô tả lỗi")
+QUARANTINE_COLUMNS = quarantine.COLUMNS
+QUARANTINE_HEADERS = quarantine.HEADERS
 CORRECTION_HEADERS = ("Số", "MaHoSo", "Trường", "Giá trị cũ (Cổng DVC)", "Giá trị mới", "Lý do", "Người sửa",
                       "Thời điểm ghi", "Trạng thái")
 
@@ -55,17 +53,12 @@ def _store(settings) -> st.Store:
 
 
 def quarantine_rows(store: st.Store, agency: str, window_key: str) -> list[dict]:
-    """One row per (record, rule broken), dossiers first, in delivery order."""
-    from .quality.suites import rule_title
+    """One row per (record, rule broken), dossiers first, in delivery order (the rows of the
+    steward's page and its downloads: parreport.quarantine)."""
+    from .story import snapshot_quarantine
 
-    out = []
-    for r in store.quarantined(agency, window_key):
-        for v in r["violations"]:
-            out.append({"LoaiBanGhi": "hồ sơ" if r["kind"] == "dossier" else "đánh giá", "STT": r["seq"],
-                        "Ma": r["ref"] or "(không có mã)", "QuyTac": v.get("rule", ""),
-                        "TenQuyTac": rule_title(v.get("rule", "")), "Truong": v.get("field", ""),
-                        "MoTa": v.get("message", "")})
-    return out
+    return quarantine.flat_rows(snapshot_quarantine(store, agency, window_key),
+                                store.unit_names(agency, window_key), agency)
 
 
 def _table(headers: Sequence[str], rows: list[Sequence[Any]], widths: Sequence[int]) -> str:
@@ -103,9 +96,10 @@ def cmd_quarantine_list(args, settings, out) -> int:
                 f"{n_dossiers} hồ sơ bị cách ly (không vào số liệu), {n_ratings} đánh giá bị loại khỏi HL_HAI_LONG; "
                 f"mỗi dòng là một quy tắc bị vi phạm.\n\n")
         if rows:
-            text += _table(("Loại", "Mã", "Quy tắc", "Trường", "Mô tả lỗi"),
-                           [(r["LoaiBanGhi"], r["Ma"], r["TenQuyTac"], r["Truong"], r["MoTa"]) for r in rows],
-                           _widths((9, 30, 28, 22)))
+            text += _table(("Loại", "Mã", "Đơn vị trực thuộc", "Quy tắc", "Trường", "Mô tả lỗi"),
+                           [(r["LoaiBanGhi"], r["Ma"], r["DonVi"], r["TenQuyTac"], r["Truong"], r["MoTa"])
+                            for r in rows],
+                           _widths((9, 26, 26, 28, 22)))
         else:
             text += "Không có bản ghi nào bị cách ly."
         text += ("\n\nSửa một hồ sơ: parreport corrections add --year {y} --quarter {q} --agency {a} --ma-ho-so <MaHoSo> "
@@ -113,16 +107,12 @@ def cmd_quarantine_list(args, settings, out) -> int:
             y=window.year, q=window.quarter, a=agency)
         _emit(text + "\n", args.output, out)
     elif fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(QUARANTINE_HEADERS)
-        for r in rows:
-            w.writerow([r[c] for c in QUARANTINE_COLUMNS])
+        data = quarantine.csv_bytes(rows)  # with a BOM: Excel reads UTF-8
         if args.output:
-            Path(args.output).write_text(buf.getvalue(), encoding="utf-8-sig")  # BOM: Excel reads UTF-8
+            Path(args.output).write_bytes(data)
             out.write(f"Đã ghi {len(rows)} dòng vào {args.output}\n")
         else:
-            out.write(buf.getvalue())
+            out.write(data.decode("utf-8-sig"))
     else:  # xlsx
         if not args.output:
             raise _Refused("Định dạng xlsx cần --output <tệp.xlsx>.")
@@ -131,28 +121,7 @@ def cmd_quarantine_list(args, settings, out) -> int:
     return 0
 
 
-def write_xlsx(path: Path, rows: list[dict], title: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Cach ly"
-    ws.append(list(QUARANTINE_HEADERS))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        ws.append([r[c] for c in QUARANTINE_COLUMNS])
-    for col, width in zip("ABCDEFG", (12, 10, 32, 20, 40, 26, 80)):
-        ws.column_dimensions[col].width = width
-    for row in ws.iter_rows(min_row=2, min_col=7, max_col=7):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    wb.properties.title = title
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+write_xlsx = quarantine.write_xlsx
 
 
 def _emit(text: str, output: str | None, out) -> None:
@@ -222,15 +191,22 @@ def cmd_validate(args, settings, out) -> int:
     from . import pipeline
     from .quality.validation import BlockingFailuresExceeded
 
+    from .story import adhoc_run_id, evidence_dir
+
     agency, window = _period(args, settings)
+    # A steward's check writes its own evidence folder; an Airflow run's is never touched.
+    run_id = adhoc_run_id(settings.data_path, agency, window.key)
+    folder = evidence_dir(settings.data_path, agency, window.key, run_id)
     try:
-        summary = pipeline.validate(settings, pipeline.Period(agency, window))
+        summary = pipeline.validate(settings, pipeline.Period(agency, window), run_id)
     except BlockingFailuresExceeded as exc:
         out.write(str(exc) + "\n")
+        out.write(f"Bằng chứng của lần kiểm tra này (mã {run_id}): {folder / 'tom-tat.html'}\n")
         return 3
     out.write(f"{window.label}, đơn vị {agency}: {summary['dossiers']} hồ sơ, {summary['quarantined']} bị cách ly, "
               f"{summary['corrected']} đã sửa; {summary['ratings_rejected']} đánh giá bị loại.\n"
-              f"Data Docs: {summary['data_docs']}\n")
+              f"Bằng chứng của lần kiểm tra này (mã {run_id}): {folder / 'tom-tat.html'} "
+              f"(Data Docs: {folder / 'index.html'})\n")
     return 0
 
 

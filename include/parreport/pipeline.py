@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import store as st
+from . import story
 from .config import Settings
 from .extract import ExtractResult, extract_dataset, raw_root, read_records
 from .files import write_json
@@ -80,6 +81,7 @@ def extract(settings: Settings, portal: Endpoint, period: Period, run_id: str, d
         result = extract_dataset(client, dataset, period.agency, period.window, root)
         summary = result.as_dict()
         summary["http"] = dict(client.stats)
+    story.record(settings, period, run_id, "extract", "ok", story.extract_detail(dataset, summary))
     return summary
 
 
@@ -108,6 +110,7 @@ def load(settings: Settings, period: Period, extracts: dict[str, dict], run_id: 
             log.info("nạp %s: nhận %d, lưu %d, trùng lặp bỏ %d", dataset, result.delivered, n, duplicates)
     finally:
         store.dispose()
+    story.record(settings, period, run_id, "load", "ok", summary)
     return summary
 
 
@@ -135,18 +138,32 @@ def _as_dicts(records: list) -> list[dict]:
     return [r for r in records if isinstance(r, dict)]
 
 
-def validate(settings: Settings, period: Period) -> dict:
+def validate(settings: Settings, period: Period, run_id: str | None = None) -> dict:
     """Judge every staged record by INDICATORS.md §5 with the GX suites of expectations/ (after
     applying the stewards' corrections); quarantine what breaks a blocking rule; write Data Docs
-    for the run; raise quality.validation.BlockingFailuresExceeded above the threshold."""
-    from .quality.validation import validate_partition
+    for the run; raise quality.validation.BlockingFailuresExceeded above the threshold.
 
+    ``run_id`` names the run whose evidence this is (the Airflow run's id); without it (a
+    steward's ``parreport validate``) a new ``kiem-tra-tay__<time>`` id of its own."""
+    from .quality.validation import BlockingFailuresExceeded, validate_partition
+
+    run_id = run_id or story.adhoc_run_id(settings.data_path, period.agency, period.window.key)
     store = open_store(settings)
     try:
-        loaded = (store.load_stats(period.agency, period.window.key).get("dossiers") or {}).get("run_id")
-        run_id = loaded or f"validate_{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
-        return validate_partition(store, agency=period.agency, window=period.window, data_dir=settings.data_path,
-                                  run_id=run_id, threshold=settings.blocking_threshold)
+        try:
+            summary = validate_partition(store, agency=period.agency, window=period.window,
+                                         data_dir=settings.data_path, run_id=run_id,
+                                         threshold=settings.blocking_threshold)
+        except BlockingFailuresExceeded as exc:  # the story says why, before the run stops
+            story.record(settings, period, run_id, "validate", "stopped", story.validation_detail(
+                store, settings.data_path, period.agency, period.window.key, run_id, total=exc.total,
+                threshold=exc.threshold))
+            exc._parreport_recorded = True
+            raise
+        story.record(settings, period, run_id, "validate", "ok", story.validation_detail(
+            store, settings.data_path, period.agency, period.window.key, run_id, total=summary.get("dossiers"),
+            threshold=settings.blocking_threshold, summary=summary))
+        return summary
     finally:
         store.dispose()
 
@@ -201,6 +218,7 @@ def compute(settings: Settings, period: Period, run_id: str) -> dict:
         store.save_figures(agency, key, content, run_id)
     finally:
         store.dispose()
+    story.record(settings, period, run_id, "compute", "ok", story.figures_detail(content))
     total = bieu06[-1]
     log.info("Biểu 06 (TONG): tiếp nhận %d, đã giải quyết %d, đang giải quyết %d; %d chỉ tiêu",
              total["TiepNhan"]["Tong"], total["DaGiaiQuyet"]["Tong"], total["DangGiaiQuyet"]["Tong"], len(indicators))
@@ -255,6 +273,8 @@ def build_report(settings: Settings, period: Period, run_id: str) -> dict:
         store.dispose()
     last = accepted[-1] if accepted else None
     unchanged = last is not None and last["figures_sha"] == sha
+    story.record(settings, period, run_id, "build", "ok",
+                 {"unchanged": unchanged, "last_accepted_version": last["version"] if last else None})
     log.info("báo cáo %s: %s", w.label,
              f"nội dung giống phiên bản {last['version']} đã được tiếp nhận — sẽ không gửi gì mới" if unchanged
              else f"nội dung mới, sẽ gửi phiên bản {(last['version'] + 1) if last else 1}")
@@ -286,6 +306,8 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
                     log.info("phiên bản %d đã được Sở Nội vụ tiếp nhận ở lần chạy trước: nhận lại biên nhận %s",
                              row["version"], remote[row["version"]].get("MaTiepNhan"))
                     _accept(store, settings, period, row, remote[row["version"]], run_id)
+                    story.record(settings, period, run_id, "submit", "adopted", {
+                        "version": row["version"], "MaTiepNhan": remote[row["version"]].get("MaTiepNhan")})
             versions = store.report_versions(agency, w.year, w.quarter)
             accepted = [v for v in versions if v["status"] == "ACCEPTED"]
             unknown = sorted(set(remote) - {v["version"] for v in accepted})
@@ -297,6 +319,8 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
             if last is not None and last["figures_sha"] == draft["figures_sha"]:
                 log.info("nội dung giống phiên bản %d đã được tiếp nhận (biên nhận %s): không gửi gì",
                          last["version"], last["receipt"].get("MaTiepNhan"))
+                story.record(settings, period, run_id, "submit", "unchanged", {
+                    "version": last["version"], "MaTiepNhan": last["receipt"].get("MaTiepNhan")})
                 return _receipt_summary(last["receipt"], report_dir(settings, period, last["version"]), sent=False)
             version = (last["version"] + 1) if last else 1
             pending = next((v for v in versions if v["version"] == version), None)
@@ -323,7 +347,11 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
             log.info("đã gửi phiên bản %d (Idempotency-Key %s): HTTP %d%s", version, key, result.status,
                      ", trả lời lặp lại của lần gửi trước" if result.replayed else "")
             row = {"version": version, "body": body, "content_sha": csha}
-            return _accept(store, settings, period, row, result.receipt, run_id, sent=True)
+            accepted_summary = _accept(store, settings, period, row, result.receipt, run_id, sent=True)
+            story.record(settings, period, run_id, "submit", "sent", {
+                "version": version, "MaTiepNhan": result.receipt.get("MaTiepNhan"),
+                "TrangThai": result.receipt.get("TrangThai"), "LyDoDieuChinh": body.get("LyDoDieuChinh")})
+            return accepted_summary
     finally:
         store.dispose()
 

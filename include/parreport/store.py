@@ -203,6 +203,68 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt.order_by(run_events.c.id)).mappings()]
 
+    # -- what the operator's pages read (include/parreport/ui) -----------------------------------
+    def all_run_events(self, agency: str | None = None) -> list[dict]:
+        """Every recorded step of every run (of one agency), oldest first."""
+        stmt = select(run_events)
+        if agency is not None:
+            stmt = stmt.where(run_events.c.agency == agency)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt.order_by(run_events.c.id)).mappings()]
+
+    def known_partitions(self) -> list[tuple[str, str]]:
+        """Every (agency, window_key) the store knows anything about."""
+        from sqlalchemy import union
+
+        stmt = union(select(load_stats.c.agency, load_stats.c.window_key),
+                     select(reports.c.agency, reports.c.window_key),
+                     select(run_events.c.agency, run_events.c.window_key))
+        with self.engine.connect() as conn:
+            return sorted({(r[0], r[1]) for r in conn.execute(stmt)})
+
+    def reports_of_window(self, agency: str, window_key: str) -> list[dict]:
+        """Every version of the quarter whose window is ``window_key``, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(reports).where(reports.c.agency == agency, reports.c.window_key == window_key)
+                                .order_by(reports.c.version)).mappings()
+            return [dict(r) for r in rows]
+
+    def all_reports(self) -> list[dict]:
+        """Every version of every quarter (agency, window_key, version, status, receipt, run_id)."""
+        cols = [reports.c.agency, reports.c.window_key, reports.c.year, reports.c.quarter, reports.c.version,
+                reports.c.status, reports.c.receipt, reports.c.run_id, reports.c.submitted_at]
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(*cols).order_by(reports.c.version)).mappings()]
+
+    def unit_names(self, agency: str | None = None, window_key: str | None = None,
+                   codes: Iterable[str] | None = None) -> dict[str, str]:
+        """MaDonVi → TenDonVi from the staged units (of one partition, or of all, newest last;
+        only ``codes`` when given)."""
+        stmt = select(units.c.ma_don_vi, units.c.record)
+        if codes is not None:
+            stmt = stmt.where(units.c.ma_don_vi.in_(sorted(set(codes))))
+        if agency is not None:
+            stmt = stmt.where(units.c.agency == agency)
+        if window_key is not None:
+            stmt = stmt.where(units.c.window_key == window_key)
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for code, record in conn.execute(stmt.order_by(units.c.window_key, units.c.seq)):
+                name = record.get("TenDonVi") if isinstance(record, dict) else None
+                if isinstance(code, str) and isinstance(name, str) and name.strip():
+                    out[code] = name.strip()
+        return out
+
+    def validation_result(self, agency: str, window_key: str) -> dict | None:
+        """The partition's last validation (run_id, validated_at, data_docs, content)."""
+        rows = list(self.rows(validation_results, agency, window_key))
+        return dict(rows[0]) if rows else None
+
+    def figures_row(self, agency: str, window_key: str) -> dict | None:
+        """The partition's last computed figures with the run that computed them."""
+        rows = list(self.rows(figures, agency, window_key))
+        return dict(rows[0]) if rows else None
+
     # -- partitions ---------------------------------------------------------------------------
     def replace_partition(self, table: Table, agency: str, window_key: str, rows: Iterable[dict],
                           chunk: int = 5000) -> int:

@@ -3,6 +3,7 @@ and errors that a retry cannot mend fail the task at once (no retry)."""
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 
 from . import connections, pipeline
@@ -82,6 +83,34 @@ def _no_retry(fn):
     return wrapper
 
 
+def _story(step: str):
+    """A failed attempt of ``step`` is written to the run's story (store.run_events) with its
+    reason, then raised as before; what a step did when it succeeds is recorded by the step."""
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                from . import story
+
+                try:
+                    bound = signature.bind(*args, **kwargs).arguments
+                    settings, period = load_settings(), pipeline.Period.from_dict(bound["period"])
+                except Exception:  # noqa: BLE001 - no period, no story
+                    settings = None
+                if settings is not None:
+                    story.record_failure(settings, period, bound.get("run_id"), step, exc)
+                raise
+
+        return wrapper
+
+    return decorate
+
+
 @_no_retry
 def list_agencies(params: dict) -> list[str]:
     """The agencies this run reports: the ``agency`` param, else every configured agency."""
@@ -107,6 +136,7 @@ def resolve_period(params: dict, run_type: str | None, data_interval_end, run_af
 
 
 @_no_retry
+@_story("extract")
 def extract(period: dict, dataset: str, run_id: str) -> dict:
     # An IncompleteExtract (fewer records than tong_so) is retried: the listing may have changed
     # while it was paged, and a retry reads it again.
@@ -115,26 +145,31 @@ def extract(period: dict, dataset: str, run_id: str) -> dict:
 
 
 @_no_retry
+@_story("load")
 def load(period: dict, extracts: dict, run_id: str) -> dict:
     return pipeline.load(load_settings(), pipeline.Period.from_dict(period), extracts, run_id)
 
 
 @_no_retry
-def validate(period: dict) -> dict:
-    return pipeline.validate(load_settings(), pipeline.Period.from_dict(period))
+@_story("validate")
+def validate(period: dict, run_id: str | None = None) -> dict:
+    return pipeline.validate(load_settings(), pipeline.Period.from_dict(period), run_id)
 
 
 @_no_retry
+@_story("compute")
 def compute(period: dict, run_id: str) -> dict:
     return pipeline.compute(load_settings(), pipeline.Period.from_dict(period), run_id)
 
 
 @_no_retry
+@_story("build")
 def build_report(period: dict, run_id: str) -> dict:
     return pipeline.build_report(load_settings(), pipeline.Period.from_dict(period), run_id)
 
 
 @_no_retry
+@_story("submit")
 def submit(period: dict, run_id: str, accepted_event=None) -> dict:
     """Send the quarter's report (or find it already accepted); ``accepted_event`` is the task's
     outlet event accessor for ``follow_up.REPORT_ACCEPTED``, whose extra names what was accepted."""

@@ -57,12 +57,13 @@ class _Page:
 
 
 @contextlib.contextmanager
-def headless_chromium(width: int = 1400, height: int = 900, timeout: float = 30.0) -> Iterator["Browser"]:
+def headless_chromium(width: int = 1400, height: int = 900, timeout: float = 30.0,
+                      extra_flags: tuple[str, ...] = ()) -> Iterator["Browser"]:
     exe = chromium()
     if exe is None:
         raise RuntimeError("chromium is not installed (Debian: apt-get install -y chromium)")
     profile = Path(tempfile.mkdtemp(prefix="parreport-chromium-"))
-    proc = subprocess.Popen([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
+    proc = subprocess.Popen([exe, *CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}", f"--window-size={width},{height}",
                              "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
                             stdout=subprocess.DEVNULL, stderr=open(profile / "chromium.log", "wb"),
                             stdin=subprocess.DEVNULL, start_new_session=True)

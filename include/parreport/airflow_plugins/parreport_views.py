@@ -1,8 +1,9 @@
-"""The operator's view in the Airflow UI (logic: include/parreport/views.py), registered by the
-package's ``airflow.plugins`` entry point.
+"""The operator's and the steward's pages in the Airflow UI (logic: include/parreport/ui/), registered
+by the package's ``airflow.plugins`` entry point.
 
-- a FastAPI app mounted by the API server at ``/parreport`` (read-only pages: run summary, Data
-  Docs, report folder, receipt), behind Airflow's own authentication and DAG-run read permission;
+- a FastAPI app mounted by the API server at ``/parreport`` (read-only pages: the quarters at a
+  glance, the story of each run, the quarantine of a run with its downloads, receipts, documents,
+  Data Docs readable offline), behind Airflow's own authentication and DAG-run read permission;
 - a menu entry "Báo cáo CCHC" and a "Tóm tắt báo cáo" tab on every DAG run page;
 - four extra links on every task instance of the report DAG — "Data Docs", "Báo cáo & tệp đính
   kèm", "Biên nhận", "Tóm tắt lần chạy" — resolved in the API server from the run's
@@ -99,7 +100,8 @@ def _build_app():
     async def dependency(request: Request) -> None:
         await require_report_run_access(request)
 
-    return views.create_app(period_lookup=views.airflow_period_lookup, dependencies=[Depends(dependency)])
+    return views.create_app(period_lookup=views.airflow_period_lookup, run_info=views.airflow_run_info,
+                            dependencies=[Depends(dependency)])
 
 
 class _AppOnFirstRequest:

@@ -28,6 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .. import fmt
 from .. import store as st
 from ..files import run_slug
 from ..periods import Window
@@ -314,17 +315,18 @@ def _write_summary(path: Path, agency: str, window: Window, run_id: str, content
         ".KHONG_DAT{background:#fdd}.DAT{background:#dfd}.skip{color:#777}</style></head><body>",
         f"<h1>Kết quả kiểm tra dữ liệu — {esc(window.label)}</h1>",
         f"<p>Đơn vị báo cáo: <b>{esc(agency)}</b>; lần chạy: <code>{esc(run_id)}</code>. "
-        f"Hồ sơ: {content['SoBanGhi']}; bị cách ly (không vào số liệu): <b>{content['SoBanGhiLoai']}</b>; "
-        f"đã sửa theo đề nghị của cán bộ dữ liệu: {content['SoBanGhiDaSua']}; "
-        f"đánh giá bị loại khỏi HL_HAI_LONG: {content['danh_gia_bi_loai']}.</p>",
+        f"Hồ sơ: {fmt.number(content['SoBanGhi'])}; bị cách ly (không vào số liệu): "
+        f"<b>{fmt.number(content['SoBanGhiLoai'])}</b>; "
+        f"đã sửa theo đề nghị của cán bộ dữ liệu: {fmt.number(content['SoBanGhiDaSua'])}; "
+        f"đánh giá bị loại khỏi HL_HAI_LONG: {fmt.number(content['danh_gia_bi_loai'])}.</p>",
         "<p>Báo cáo chi tiết của Great Expectations: <a href='index.html'>Data Docs</a>. "
         "Danh sách cách ly: <code>parreport quarantine list --year "
         f"{window.year} --quarter {window.quarter} --agency {esc(agency)}</code></p>",
         "<h2>Các phép kiểm tra</h2><table><tr><th>Kiểm tra</th><th>Mức độ</th><th>Kết quả</th><th>Số lỗi</th></tr>",
     ]
     for c in content["KiemTra"]:
-        parts.append(f"<tr class='{c['KetQua']}'><td>{esc(c['Ten'])}</td><td>{c['MucDo']}</td>"
-                     f"<td>{c['KetQua']}</td><td>{c['SoLoi']}</td></tr>")
+        parts.append(f"<tr class='{c['KetQua']}'><td>{esc(c['Ten'])}</td><td>{fmt.label('muc_do', c['MucDo'])}</td>"
+                     f"<td>{fmt.label('ket_qua', c['KetQua'])}</td><td>{fmt.number(c['SoLoi'])}</td></tr>")
     parts.append("</table>")
     for kind, outcome in outcomes.items():
         parts.append(f"<h2>{esc(SUITE_TITLES[kind])}: từng kỳ vọng</h2><table><tr><th>Kỳ vọng</th><th>Cột</th>"
@@ -337,7 +339,8 @@ def _write_summary(path: Path, agency: str, window: Window, run_id: str, content
                     ("DAT" if e.success else "KHONG_DAT")
             failing = ", ".join(esc(str(refs[kind].get(s, s))) for s in e.failing_seqs[:50])
             parts.append(f"<tr class='{cls}'><td>{esc(e.type)}</td><td><code>{esc(str(e.column or ''))}</code></td>"
-                         f"<td>{e.muc_do}</td><td>{esc(e.giai_thich)}</td><td>{result}</td><td>{failing}</td></tr>")
+                         f"<td>{fmt.label('muc_do', e.muc_do)}</td><td>{esc(e.giai_thich)}</td><td>{result}</td>"
+                         f"<td>{failing}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
