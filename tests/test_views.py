@@ -69,8 +69,11 @@ def _rest_of_run(settings, intake, priv, period, run_id):
     pipeline.compute(settings, period, run_id)
     pipeline.build_report(settings, period, run_id)
     result = pipeline.submit(settings, intake, priv, "k1", period, run_id)
-    if result["sent"]:  # what follow_receipt + record_receipt do once the intake has reviewed it
-        pipeline.record_receipt(settings, period, poll_receipt_once(intake, result["MaTiepNhan"]))
+    if result["sent"]:  # what receipt_follow_up does once the intake has reviewed it
+        from parreport import follow_up
+
+        follow_up.settle(settings, poll_receipt_once(intake, result["MaTiepNhan"]), dag_id="receipt_follow_up",
+                         run_id=f"follow_up__{run_id}")
     return result
 
 
@@ -193,8 +196,11 @@ def test_each_step_of_each_run_is_recorded(world):
         for e in store.run_events(AGENCY, KEY):
             by_run.setdefault(e["run_id"], []).append((e["step"], e["outcome"]))
     assert by_run[RUN_STOPPED] == [("extract", "ok")] * 5 + [("load", "ok"), ("validate", "stopped")]
-    assert by_run[RUN_V1][-4:] == [("validate", "ok"), ("compute", "ok"), ("build", "ok"), ("submit", "sent")]
-    assert by_run[RUN_V2][-1] == ("submit", "sent") and by_run[RUN_SAME][-1] == ("submit", "unchanged")
+    # the receipt's later state is written, by receipt_follow_up, into the story of the run that sent it
+    assert by_run[RUN_V1][-5:] == [("validate", "ok"), ("compute", "ok"), ("build", "ok"), ("submit", "sent"),
+                                   ("receipt", "approved")]
+    assert by_run[RUN_V2][-2:] == [("submit", "sent"), ("receipt", "approved")]
+    assert by_run[RUN_SAME][-1] == ("submit", "unchanged")
     with st.Store(world["settings"].store_url) as store:
         stop = next(e for e in store.run_events(AGENCY, KEY, RUN_STOPPED) if e["step"] == "validate")["detail"]
         sent2 = next(e for e in store.run_events(AGENCY, KEY, RUN_V2) if e["step"] == "submit")["detail"]
@@ -721,6 +727,7 @@ def test_a_long_quarantine_is_cut_on_the_page_not_in_the_download(tmp_path, monk
 
     monkeypatch.setattr(data, "PAGE_LIMIT", 3)
     settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db")
+    db.upgrade(settings.store_url)
     with st.Store(settings.store_url) as store:
         store.replace_partition(st.quarantine, AGENCY, KEY, [
             {"kind": "dossier", "seq": i, "ref": f"HS-{i}", "created_at": st.utcnow(),

@@ -17,11 +17,10 @@ from urllib.parse import quote, urlencode
 
 from .. import fmt
 from .. import store as st
-from ..calendar_timetable import quarter_deadline
 from ..config import Settings
 from ..files import run_slug
 from ..kinds import KINDS
-from ..periods import Window, last_closed_window, window_for
+from ..periods import Window, deadline_for, last_closed_window, window_for
 from ..story import ADHOC_PREFIX, QUARANTINE_FILE, snapshot_quarantine
 from ..timeutil import now_local
 from .paths import NotFound, data_docs_root, files, reports_root, safe_name, subdirs, version_dirs
@@ -72,9 +71,10 @@ def window_view(key: str, deadline_day: int) -> dict:
     if w is None:
         return {"key": key, "title": "Kỳ báo cáo khác", "range": "", "deadline": fmt.DASH, "year": None,
                 "quarter": None}
+    deadline = deadline_for(w, deadline_day)
     return {"key": key, "title": fmt.quarter_title(w.year, w.quarter),
             "range": f"{w.start:%d/%m/%Y} – {w.end:%d/%m/%Y}", "year": w.year, "quarter": w.quarter,
-            "deadline": f"{quarter_deadline(w, deadline_day):%H:%M:%S} ngày {quarter_deadline(w, deadline_day):%d/%m/%Y}"}
+            "deadline": f"{deadline:%H:%M:%S} ngày {deadline:%d/%m/%Y}"}
 
 
 def agency_view(code: str, names: dict[str, str]) -> dict:
