@@ -206,7 +206,7 @@ def test_a_return_later_is_recorded_and_alerted_by_receipt_follow_up(first_run, 
     the reason, through the webhook (on a copy of the store, so the approval test below starts open)."""
     import shutil
 
-    from tests.test_alerts import Hook
+    from tests.support.fakes import Hook
 
     data = tmp_path / "parreport"
     shutil.copytree(home / "parreport", data)

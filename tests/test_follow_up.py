@@ -11,7 +11,7 @@ from parreport.config import load_settings
 from parreport.periods import window_for
 from parreport.store import Store
 
-from test_alerts import Hook  # a webhook receiver on 127.0.0.1
+from tests.support.fakes import Hook  # a webhook receiver on 127.0.0.1
 
 AGENCY = "000.00.20.H57"
 W = window_for(2025, 1)

@@ -287,20 +287,7 @@ out["backfill"] = [[i.data_interval.start.isoformat(), i.data_interval.end.isofo
 alert = decode_deadline_alert(data["dag"]["deadline"][0])
 
 
-class Row(tuple):
-    pass
-
-
-class Session:
-    def __init__(self, row):
-        self.row = row
-
-    def execute(self, stmt):
-        return self
-
-    def one_or_none(self):
-        return self.row
-
+from tests.support.fakes import OneRowSession as Session
 
 end = info.data_interval.end
 deadline = alert.reference.evaluate_with(session=Session(("scheduled", {}, end, info.run_after)),
@@ -325,7 +312,7 @@ def test_dagbag_loads_a_dag_using_the_timetable_and_it_round_trips(tmp_path):
     env.update({"AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(tmp_path / "no-plugins"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)})
     proc = subprocess.run([sys.executable, "-c", PROBE, str(dags)], capture_output=True, text=True, env=env,
-                          timeout=120)
+                          timeout=120, cwd=Path(__file__).resolve().parents[1])
     line = next((x for x in proc.stdout.splitlines() if x.startswith("PROBE=")), None)
     assert line, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = json.loads(line.removeprefix("PROBE="))
