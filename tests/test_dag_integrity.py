@@ -99,4 +99,33 @@ def test_dag_file_is_thin(name):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
                          check=True).stdout.strip().splitlines()
     assert out[-2] == "[]", f"the DAG file imports heavy modules at parse time: {out[-2]}"
-    assert (ROOT / "dags" / name).read_text().count("def ") <= 12
+    assert not _logic_in_tasks(DAGS / name), "a task in the DAG file does more than hand over to parreport.tasks"
+
+
+def _logic_in_tasks(path) -> list[str]:
+    """Every ``@task`` function of a DAG file must only import ``parreport`` and return one call
+    into it (wiring, no logic): the names of the tasks that do more."""
+    import ast
+
+    offenders = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.FunctionDef) or not any(
+                (d.func if isinstance(d, ast.Call) else d).id == "task" for d in node.decorator_list
+                if isinstance(d.func if isinstance(d, ast.Call) else d, ast.Name)):
+            continue
+        body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+        imports = [b for b in body if isinstance(b, ast.ImportFrom)]
+        rest = [b for b in body if not isinstance(b, ast.ImportFrom)]
+        ok = (all(i.module == "parreport" or (i.module or "").startswith("parreport.") for i in imports)
+              and rest and isinstance(rest[-1], ast.Return) and isinstance(rest[-1].value, ast.Call)
+              and all(isinstance(b, ast.Assign) and isinstance(b.value, (ast.Call, ast.Subscript)) for b in rest[:-1]))
+        if not ok:
+            offenders.append(node.name)
+    return offenders
+
+
+def test_the_logic_check_catches_a_task_with_logic(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from airflow.sdk import task\n@task\ndef t():\n    x = 0\n    for i in range(3):\n"
+                   "        x += i\n    return str(x)\n", encoding="utf-8")
+    assert _logic_in_tasks(bad) == ["t"]
