@@ -1,4 +1,4 @@
-"""The operator's and the steward's pages (include/parreport/ui/, plugins/parreport_views.py).
+"""The operator's and the steward's pages (include/parreport/ui/, airflow_plugins/parreport_views.py).
 
 Two installations:
 
@@ -28,7 +28,7 @@ import pytest
 
 from parreport import db, pipeline
 from parreport import store as st
-from parreport import views
+from parreport import ui as views
 from parreport.config import load_settings
 from parreport.http import Endpoint
 from parreport.kinds import DATASETS

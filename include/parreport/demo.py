@@ -154,7 +154,7 @@ def facts_from_airflow(run_id: str, dag_id: str = DAG_ID) -> RunFacts:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    from .views import decode_xcom
+    from .ui import decode_xcom
 
     facts = RunFacts(run_id)
     with create_session() as session:

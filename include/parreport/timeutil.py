@@ -38,14 +38,6 @@ def parse_ts(value) -> datetime | None:
         raise BadTimestamp(f"không phải thời điểm có thật: {value!r}") from exc
 
 
-def try_parse_ts(value) -> datetime | None:
-    """Like parse_ts, but an unreadable value gives None (callers that only rank)."""
-    try:
-        return parse_ts(value)
-    except BadTimestamp:
-        return None
-
-
 def format_ts(moment: datetime) -> str:
     """Naive local (or aware, converted to UTC+07:00) datetime -> ``yyyyMMddHHmmss``."""
     if moment.tzinfo is not None:

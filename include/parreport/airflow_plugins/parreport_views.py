@@ -18,7 +18,7 @@ from starlette.requests import Request
 from airflow.plugins_manager import AirflowPlugin
 from airflow.sdk import BaseOperatorLink
 
-from parreport import views
+from parreport import ui as views
 
 URL_PREFIX = "/parreport"
 # The DAGs whose task instances carry the links (the links are global: one class for all

@@ -1,4 +1,4 @@
-"""The operator's and the steward's pages in the Airflow UI (served by plugins/parreport_views.py).
+"""The operator's and the steward's pages in the Airflow UI (served by airflow_plugins/parreport_views.py).
 
 - :mod:`.paths`: where files are read, and the path-traversal rule (:func:`safe_path`);
 - :mod:`.airflow`: from an Airflow run to its period and state, and back to Airflow's pages;
