@@ -1,5 +1,21 @@
 """Quarterly administrative-procedure (TTHC) service report pipeline.
 
-One module per stage of the flow (see ../../README.md): periods, config, portal, extract,
-store, quality, figures, report, intake, sandbox.
+Where things live (the flow of docs/DESIGN.md, one module or small package per job):
+
+- the quarter and its configuration: ``periods`` (reporting windows, deadlines, which quarter a
+  run is about), ``config`` (settings), ``targets``, ``kinds`` (each record kind named once),
+  ``limits`` (pool, timeouts, retries of the tasks);
+- the two external systems: ``http`` (the one HTTP client: OAuth client credentials, retries),
+  ``connections`` (Airflow connections → endpoints), ``portal``, ``intake``, ``receipts``;
+- the stages: ``extract`` (+ ``privacy``: personal data dropped first), ``store`` (+ ``db``: its
+  migrations), ``quality/`` (the GX rulebook of expectations/, quarantine, corrections),
+  ``figures``, ``report/`` (payload, changes, signing, documents), ``follow_up`` (receipts
+  after acceptance), ``pipeline`` (each task's step) and ``tasks`` (what a task runs, errors);
+- people: ``fmt`` (how numbers and codes are written), ``story`` (what each run did),
+  ``quarantine`` (the steward's rows), ``ui/`` (the operator's and steward's pages), ``alerts/``,
+  ``cli`` (the steward's and maintainer's commands), ``files`` (atomic writes, run slugs);
+- Airflow: ``airflow_plugins/`` (timetable, deadline reference, pages; entry points),
+  ``calendar_timetable``;
+- running it here: ``demo`` (scripts/run_quarter.sh), ``serve`` (scripts/serve.sh),
+  ``sandbox/`` (portal and intake servers implementing docs/contracts/, the data generator).
 """
