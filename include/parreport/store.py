@@ -210,12 +210,17 @@ class Store:
                 n += len(batch)
         return n
 
-    def rows(self, table: Table, agency: str, window_key: str, *where) -> Iterator[Any]:
-        stmt = select(table).where(table.c.agency == agency, table.c.window_key == window_key, *where)
+    def rows(self, table: Table, agency: str, window_key: str, *where,
+             columns: tuple[str, ...] | None = None) -> Iterator[Any]:
+        """The partition's rows in ``seq`` order, streamed (a server-side cursor on PostgreSQL):
+        mappings of every column, or tuples of ``columns``."""
+        cols = [table.c[c] for c in columns] if columns else [table]
+        stmt = select(*cols).where(table.c.agency == agency, table.c.window_key == window_key, *where)
         if "seq" in table.c:
             stmt = stmt.order_by(table.c.seq)
         with self.engine.connect() as conn:
-            yield from conn.execute(stmt).mappings()
+            result = conn.execution_options(stream_results=True, yield_per=2000).execute(stmt)
+            yield from (result if columns else result.mappings())
 
     def records(self, table: Table, agency: str, window_key: str, *where) -> list[dict]:
         return [r["record"] for r in self.rows(table, agency, window_key, *where)]

@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable
 
-from .rules import valid_timestamp
+from .contract import valid_timestamp
 
 __all__ = ["DedupeResult", "dedupe", "dedupe_by", "dedupe_procedures"]
 

@@ -32,8 +32,9 @@ The expectations then say what is allowed. Column names (one set per record kind
     otherwise. Their values are not copied (they might be personal data, e.g. a birth date).
 ``<Field>``
     plain string values used by referential checks (MaTTHC, DonViXuLy, MaDonViCha, ...).
-``so:...`` / ``gia_min:...``
-    numbers used by the fee and e-form checks (see :func:`_dossier_numbers`).
+``so:...`` / ``gia_min:...`` / ``vi_tri:...``
+    numbers used by the fee and e-form checks, and the index of the fee item with the smallest
+    amount (see :func:`_dossier_numbers`).
 ``thoi_diem_ket_thuc``
     K as §2 reads it: ``thoi_diem:NgayKetThucXuLy`` of a finished dossier (status 7–10), null
     on any other status ("K on a dossier in any other status is ignored").
@@ -48,7 +49,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .rules import (
+from .contract import (
     DANHGIA_FIELDS,
     FINISHED_STATUSES,
     DONVI_FIELDS,
@@ -64,6 +65,7 @@ from .rules import (
     Spec,
     valid_timestamp,
 )
+from .ngay_ngoai_hop_dong import ngay_verdict
 
 __all__ = [
     "ABSENT",
@@ -167,65 +169,6 @@ def _values_at(rec: dict, steps: tuple[str, ...]) -> Iterator[Any]:
     return iter(current)
 
 
-def _unknown_ngay(value: Any, fields: dict[str, Spec] | None, verdict: list[int]) -> None:
-    """Walk ``value``: keys a shape does not define and that begin with ``Ngay`` are noted in
-    ``verdict`` = [count, invalid count]. Mirrors rules._Checker.unknown/object."""
-    if isinstance(value, dict):
-        if fields is not None:
-            for key in value.keys() - fields.keys():
-                _unknown_one(key, value[key], verdict)
-            for key in value.keys() & _CONTAINERS.get(id(fields), ()):
-                spec, val = fields[key], value[key]
-                if spec.kind == OBJ:
-                    if isinstance(val, dict):
-                        _unknown_ngay(val, spec.fields or {}, verdict)
-                elif isinstance(val, list) and spec.item is not None and spec.item.kind == OBJ:
-                    for item in val:
-                        if isinstance(item, dict):
-                            _unknown_ngay(item, spec.item.fields or {}, verdict)
-        else:
-            for key, val in value.items():
-                _unknown_one(key, val, verdict)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, (dict, list)):
-                _unknown_ngay(item, None, verdict)
-
-
-def _unknown_one(key: Any, val: Any, verdict: list[int]) -> None:
-    if isinstance(key, str) and key.startswith("Ngay"):
-        verdict[0] += 1
-        if not (val is None or val == "") and not valid_timestamp(val):
-            verdict[1] += 1
-    elif isinstance(val, (dict, list)):
-        _unknown_ngay(val, None, verdict)
-
-
-def _containers(fields: dict[str, Spec]) -> None:
-    """Index, per shape, the keys whose values may hold further known fields."""
-    _CONTAINERS[id(fields)] = frozenset(k for k, s in fields.items()
-                                        if s.kind == OBJ or (s.kind == LIST and s.item is not None
-                                                             and s.item.kind == OBJ))
-    for s in fields.values():
-        if s.kind == OBJ and s.fields is not None:
-            _containers(s.fields)
-        elif s.kind == LIST and s.item is not None and s.item.kind == OBJ and s.item.fields is not None:
-            _containers(s.item.fields)
-
-
-_CONTAINERS: dict[int, frozenset] = {}
-for _f in (HOSO_FIELDS, DANHGIA_FIELDS, THUTUC_FIELDS, DONVI_FIELDS):
-    _containers(_f)
-
-
-def _ngay_verdict(rec: Any, fields: dict[str, Spec]) -> str:
-    verdict = [0, 0]
-    _unknown_ngay(rec, fields, verdict)
-    if verdict[0] == 0:
-        return "khong_co"
-    return "khong_hop_le" if verdict[1] else "hop_le"
-
-
 def _join(values: Iterable[str]) -> str:
     return "|".join(values)
 
@@ -315,9 +258,10 @@ def _top_type(v: Any, k: str) -> str:
     return json_type(v, k)
 
 
-def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool = True) -> pd.DataFrame:
     """A flat table of the records of ``kind`` (ho_so, danh_gia, thu_tuc, don_vi), one row per
-    staged row ``(seq, record)``; see the module docstring for the columns."""
+    staged row ``(seq, record)``; see the module docstring for the columns. With
+    ``categorical=False`` the columns stay plain (for chunks to be joined, then :func:`typed`)."""
     fields = KIND_FIELDS[kind]
     tree = _tree(fields)
     ref_field = REF_FIELD[kind]
@@ -362,7 +306,7 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
     _deep_defaults([c for *_, ch in tree for c in ch], defaults)
     for col, default in defaults:
         cols[col] = deep.cols.get(col) or [default] * n
-    cols["ngay_ngoai_hop_dong"] = [_ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
+    cols["ngay_ngoai_hop_dong"] = [ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
     if kind == "ho_so":
         _dossier_numbers(dicts, cols)
     frame = pd.DataFrame(cols)
@@ -371,11 +315,18 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
         others = [c for c in frame.columns if c not in ("seq", "ref", "kieu:$")]
         frame[others] = frame[others].astype(object)
         frame.loc[not_object, others] = None
-    # Types and codes take a handful of values: as categoricals, GX's filters and set look-ups
-    # over half a million rows cost about half as much (same verdicts; a test compares).
+    return typed(frame) if categorical else frame
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Types and codes take a handful of values: as categoricals, GX's filters and set look-ups
+    over half a million rows cost about half as much (same verdicts; a test compares), and the
+    frame of a whole window takes a fraction of the memory. Numbers become numeric columns."""
     for c in frame.columns:
         if c.startswith(("kieu:", "ma:")) or c == "ngay_ngoai_hop_dong":
             frame[c] = frame[c].astype("category")
+        elif c.startswith(("so:", "gia_min:", "vi_tri:")):
+            frame[c] = pd.to_numeric(frame[c], errors="raise")
     return frame
 
 
@@ -402,17 +353,18 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
     none); ``so:ThongTinEForm.SoTruong`` / ``so:ThongTinEForm.SoTruongTuDong``: the e-form
     counts as the figures add them up (absent = 0) when ThongTinEForm is an object and the
     count is an integer, else null."""
-    gmin, n_all, n_auto = [], [], []
+    gmin, gpos, n_all, n_auto = [], [], [], []
     for d in dicts:
         fees = d.get("DanhSachLePhi")
-        low = None
+        low = pos = None
         if isinstance(fees, list):
-            for fee in fees:
+            for i, fee in enumerate(fees):
                 if isinstance(fee, dict):
                     g = _number(fee.get("Gia"))
                     if g is not None and (low is None or g < low):
-                        low = g
+                        low, pos = g, i
         gmin.append(low)
+        gpos.append(pos)
         form = d.get("ThongTinEForm")
         if isinstance(form, dict):
             n_all.append(_count(form.get("SoTruong")))
@@ -421,6 +373,7 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
             n_all.append(None)
             n_auto.append(None)
     cols["gia_min:DanhSachLePhi[].Gia"] = gmin
+    cols["vi_tri:DanhSachLePhi[].Gia"] = gpos  # which item holds that smallest amount (for the steward)
     # §2: K is the end of a *finished* dossier (status 7–10); on any other status it is ignored.
     cols["thoi_diem_ket_thuc"] = [k if s in FINISHED_STATUSES else None
                                   for k, s in zip(cols["thoi_diem:NgayKetThucXuLy"], cols["ma:TrangThaiHoSo"])]
