@@ -35,6 +35,9 @@ The expectations then say what is allowed. Column names (one set per record kind
 ``so:...`` / ``gia_min:...`` / ``vi_tri:...``
     numbers used by the fee and e-form checks, and the index of the fee item with the smallest
     amount (see :func:`_dossier_numbers`).
+``trang_thai_va_kieu:NgayTiepNhan`` / ``trang_thai_va_kieu:NgayKetThucXuLy``
+    the status code and the JSON type of T / K side by side (``"10|absent"``), null when the
+    status is not a code; the suites forbid a received / finished status with T / K absent.
 ``thoi_diem_ket_thuc``
     K as §2 reads it: ``thoi_diem:NgayKetThucXuLy`` of a finished dossier (status 7–10), null
     on any other status ("K on a dossier in any other status is ignored").
@@ -323,7 +326,7 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     over half a million rows cost about half as much (same verdicts; a test compares), and the
     frame of a whole window takes a fraction of the memory. Numbers become numeric columns."""
     for c in frame.columns:
-        if c.startswith(("kieu:", "ma:")) or c == "ngay_ngoai_hop_dong":
+        if c.startswith(("kieu:", "ma:", "trang_thai_va_kieu:")) or c == "ngay_ngoai_hop_dong":
             frame[c] = frame[c].astype("category")
         elif c.startswith(("so:", "gia_min:", "vi_tri:")):
             frame[c] = pd.to_numeric(frame[c], errors="raise")
@@ -377,6 +380,12 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
     # §2: K is the end of a *finished* dossier (status 7–10); on any other status it is ignored.
     cols["thoi_diem_ket_thuc"] = [k if s in FINISHED_STATUSES else None
                                   for k, s in zip(cols["thoi_diem:NgayKetThucXuLy"], cols["ma:TrangThaiHoSo"])]
+    # The status beside the JSON type of T and of K, as one fact ("10|absent"): the suites forbid
+    # a received / finished status with T / K absent (set look-ups; GX's column-pair set
+    # expectation walks the rows one by one in pandas).
+    for name in ("NgayTiepNhan", "NgayKetThucXuLy"):
+        cols[f"trang_thai_va_kieu:{name}"] = [f"{s}|{t}" if s is not None else None
+                                             for s, t in zip(cols["ma:TrangThaiHoSo"], cols[f"kieu:{name}"])]
     cols["so:ThongTinEForm.SoTruong"] = n_all
     cols["so:ThongTinEForm.SoTruongTuDong"] = n_auto
 
