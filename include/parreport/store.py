@@ -6,6 +6,7 @@ one transaction, so a re-run task never appends twice. Reports and their receipt
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,10 +23,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     delete,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -155,6 +158,16 @@ run_events = Table(
 )
 
 
+def _csv_field(value: Any) -> str:
+    """One field of PostgreSQL's COPY ... (FORMAT csv, NULL '\\N'): text always quoted (so that
+    a quoted value is never NULL), numbers bare, None as the unquoted null marker."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace('"', '""') + '"'
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -209,6 +222,51 @@ class Store:
                 conn.execute(insert(table), batch)
                 n += len(batch)
         return n
+
+    def stage_partition(self, table: Table, agency: str, window_key: str,
+                        rows: Iterable[tuple[int, bool, str | None, str]], ref_column: str | None,
+                        chunk: int = 5000) -> int:
+        """Replace the (agency, window) partition of a staged table, atomically, from a stream of
+        ``(seq, replaces, ref, record JSON text)``: a row with ``replaces`` takes the place of
+        the row already given that ``seq`` (a later copy of a de-duplicated record). Rows go in
+        bulk — ``COPY`` on PostgreSQL, batched inserts elsewhere — and the record's text is
+        stored as it was kept, never re-serialised. Returns the number of rows staged."""
+        cols = ["agency", "window_key", "seq"] + ([ref_column] if ref_column else []) + ["record"]
+        n = 0
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.agency == agency, table.c.window_key == window_key))
+            pending: dict[int, tuple] = {}
+            for seq, replaces, ref, text in rows:
+                row = (agency, window_key, seq, *((ref,) if ref_column else ()), text)
+                if replaces and seq not in pending:
+                    conn.execute(update(table).where(table.c.agency == agency, table.c.window_key == window_key,
+                                                     table.c.seq == seq)
+                                 .values({**({ref_column: ref} if ref_column else {}),
+                                          "record": type_coerce(bindparam("r", text), Text)}))
+                    continue
+                if not replaces:
+                    n += 1
+                pending[seq] = row
+                if len(pending) >= chunk:
+                    self._bulk_insert(conn, table, cols, pending.values())
+                    pending = {}
+            if pending:
+                self._bulk_insert(conn, table, cols, pending.values())
+        return n
+
+    def _bulk_insert(self, conn, table: Table, cols: list[str], rows: Iterable[tuple]) -> None:
+        raw = conn.connection.dbapi_connection
+        if conn.dialect.name == "postgresql":
+            buf = io.StringIO()
+            for row in rows:
+                buf.write(",".join(_csv_field(v) for v in row))
+                buf.write("\n")
+            buf.seek(0)
+            with raw.cursor() as cur:
+                cur.copy_expert(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
+        else:
+            marks = ", ".join("?" for _ in cols)
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})", list(rows))
 
     def rows(self, table: Table, agency: str, window_key: str, *where,
              columns: tuple[str, ...] | None = None) -> Iterator[Any]:
