@@ -182,6 +182,19 @@ def _quality(store: st.Store, period: Period, bieu06: list[dict], portal_rows: l
             "DoiSoatCongDVC": diffs, "KiemTra": checks}
 
 
+class _Stored:
+    """The records of a staged partition as an iterable that reads the store afresh on every
+    pass (the figures' pure functions iterate their inputs once per figure family)."""
+
+    def __init__(self, store: st.Store, table, agency: str, key: str, *where):
+        self.args = (table, agency, key, *where)
+        self.store = store
+
+    def __iter__(self):
+        for (record,) in self.store.rows(*self.args, columns=("record",)):
+            yield record
+
+
 def compute(settings: Settings, period: Period, run_id: str) -> dict:
     """Biểu 06 and every indicator from the accepted records; the identities are checked first."""
     store = open_store(settings)
@@ -189,8 +202,10 @@ def compute(settings: Settings, period: Period, run_id: str) -> dict:
     try:
         units = _as_dicts(store.records(st.units, agency, key))
         procedures = _as_dicts(store.records(st.procedures, agency, key))
-        dossiers = store.records(st.dossiers, agency, key, st.dossiers.c.accepted.is_(True))
-        ratings = store.records(st.ratings, agency, key, st.ratings.c.accepted.is_(True))
+        # Streamed from the store at each pass (Biểu 06, then the indicators): the window's
+        # records are never all in memory at once.
+        dossiers = _Stored(store, st.dossiers, agency, key, st.dossiers.c.accepted.is_(True))
+        ratings = _Stored(store, st.ratings, agency, key, st.ratings.c.accepted.is_(True))
         portal_rows = _as_dicts(store.records(st.portal_bieu06, agency, key))
         bieu06 = compute_bieu06(dossiers, procedures, window)
         problems = check_identities(bieu06)

@@ -7,6 +7,7 @@ one transaction, so a re-run task never appends twice. Reports and their receipt
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -158,6 +159,21 @@ run_events = Table(
 )
 
 
+def _json_loads(text: str | bytes) -> Any:
+    """JSON columns are read with msgspec (several times faster than the standard library, and
+    the same values); what it refuses (NaN, Infinity) falls back to the standard library."""
+    try:
+        return _msgspec_decode(text)
+    except ValueError:
+        return json.loads(text)
+
+
+try:
+    from msgspec.json import decode as _msgspec_decode
+except ImportError:  # pragma: no cover - msgspec comes with Airflow
+    _msgspec_decode = json.loads
+
+
 def _csv_field(value: Any) -> str:
     """One field of PostgreSQL's COPY ... (FORMAT csv, NULL '\\N'): text always quoted (so that
     a quoted value is never NULL), numbers bare, None as the unquoted null marker."""
@@ -177,7 +193,7 @@ class Store:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        self.engine: Engine = create_engine(url, future=True, json_deserializer=_json_loads)
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
