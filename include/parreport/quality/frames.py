@@ -194,35 +194,43 @@ def _tree(fields: dict[str, Spec], prefix: str = "") -> list[tuple[str, str, Spe
 
 class _Deep:
     """Column builders for the fields below the top level, filled sparsely (most records have
-    few nested values): defaults first, then one walk per present container."""
+    few nested values): every column starts as its default, then one walk per present
+    container writes record ``i``'s cells. Each node is bound once to its own column lists
+    (:meth:`bind`), so a visit does no look-up by name."""
 
     def __init__(self, n: int):
         self.n = n
         self.cols: dict[str, list] = {}
 
-    def col(self, name: str, default: Any) -> list:
-        c = self.cols.get(name)
-        if c is None:
-            c = self.cols[name] = [default] * self.n
-        return c
+    def bind(self, node: tuple) -> tuple:
+        """(key, kind, kieu column, ma column | None, ngay column | None, bound children)."""
+        key, name, spec, children = node
+        n = self.n
+        kieu = self.cols[f"kieu:{name}"] = [ABSENT] * n
+        ma = ngay = None
+        if spec.kind == ENUM:
+            ma = self.cols[f"ma:{name}"] = [None] * n
+        elif spec.kind == TS:
+            ngay = self.cols[f"ngay:{name}"] = [None] * n
+        return key, spec.kind, kieu, ma, ngay, [self.bind(c) for c in children]
 
     def visit(self, i: int, node: tuple, values: list, in_array: bool) -> None:
         """``values``: what the path reaches in record ``i`` (several when inside an array)."""
-        _, name, spec, children = node
-        k = spec.kind
+        _, k, kieu, ma, ngay, children = node
         if in_array:
-            types = sorted({json_type(v, k) for v in values} - {ABSENT})
-            self.col(f"kieu:{name}", ABSENT)[i] = "|".join(types) if types else ABSENT
+            types = {_fast_type(v, k) for v in values}
+            types.discard(ABSENT)
+            kieu[i] = ("|".join(sorted(types)) if len(types) > 1 else types.pop()) if types else ABSENT
         else:
-            self.col(f"kieu:{name}", ABSENT)[i] = json_type(values[0], k) if values else ABSENT
-        if k == ENUM:
+            kieu[i] = _fast_type(values[0], k)
+        if ma is not None:
             codes = [v for v in values if isinstance(v, str) and v != ""]
             if codes:
-                self.col(f"ma:{name}", None)[i] = "|".join(sorted(set(codes))) if in_array else codes[0]
-        elif k == TS:
+                ma[i] = "|".join(sorted(set(codes))) if in_array else codes[0]
+        elif ngay is not None:
             texts = [v for v in values if isinstance(v, str) and v != ""]
             if texts:
-                self.col(f"ngay:{name}", None)[i] = "|".join(texts)
+                ngay[i] = "|".join(texts)
         if not children:
             return
         if k == LIST:
@@ -239,26 +247,20 @@ class _Deep:
                         self.visit(i, child, vals, in_array)
 
 
-def _deep_defaults(nodes: list, out: list) -> None:
-    for _, name, spec, children in nodes:
-        out.append((f"kieu:{name}", ABSENT))
-        if spec.kind == ENUM:
-            out.append((f"ma:{name}", None))
-        elif spec.kind == TS:
-            out.append((f"ngay:{name}", None))
-        _deep_defaults(children, out)
+_SIMPLE_TYPES = {int: "integer", bool: "boolean", dict: "object", list: "array", type(None): ABSENT}
+
+
+def _fast_type(v: Any, k: str) -> str:
+    """:func:`json_type`, with the common cases first."""
+    t = type(v)
+    if t is str:
+        return "string" if v != "" or k in _NUMERIC_KINDS else ABSENT
+    simple = _SIMPLE_TYPES.get(t)
+    return simple if simple is not None else json_type(v, k)
 
 
 _TEXT_KINDS = (STR, TS, ENUM)
-
-
-def _top_type(v: Any, k: str) -> str:
-    t = type(v)
-    if t is str:
-        return "string" if v != "" or k not in _TEXT_KINDS else ABSENT
-    if v is None:
-        return ABSENT
-    return json_type(v, k)
+_NUMERIC_KINDS = (NUM, INT, LIST, OBJ)  # "" is a type error there, absent in a text field
 
 
 def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool = True) -> pd.DataFrame:
@@ -281,9 +283,10 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
     cols["kieu:$"] = [json_type(r, OBJ) for r in recs]
     deep = _Deep(n)
     for key, name, spec, children in tree:
+        children = [deep.bind(c) for c in children]
         k = spec.kind
         vals = [d.get(key) for d in dicts]
-        cols[f"kieu:{name}"] = [_top_type(v, k) for v in vals]
+        cols[f"kieu:{name}"] = [_fast_type(v, k) for v in vals]
         if k == ENUM:
             cols[f"ma:{name}"] = [str_or_none(v) for v in vals]
         elif k == TS:
@@ -305,10 +308,7 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
                         for child in children:
                             if child[0] in v:
                                 deep.visit(i, child, [v[child[0]]], False)
-    defaults: list = []
-    _deep_defaults([c for *_, ch in tree for c in ch], defaults)
-    for col, default in defaults:
-        cols[col] = deep.cols.get(col) or [default] * n
+    cols.update(deep.cols)
     cols["ngay_ngoai_hop_dong"] = [ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
     if kind == "ho_so":
         _dossier_numbers(dicts, cols)
