@@ -47,21 +47,27 @@ WHITELISTS = {"dossiers": DOSSIER_FIELDS, "ratings": RATING_FIELDS, "procedures"
 
 
 def _apply(value: Any, spec: Any, dropped: set[str], path: str) -> Any:
-    if spec == "mask":
-        return MASK if isinstance(value, str) and value != "" else value
     if spec is None:
         return value
+    if spec == "mask":
+        return MASK if isinstance(value, str) and value != "" else value
     if isinstance(value, list):
         return [_apply(item, spec, dropped, path + "[]") for item in value]
     if isinstance(value, dict):
         kept = {}
         for key, item in value.items():
-            if key in spec:
-                kept[key] = _apply(item, spec[key], dropped, f"{path}.{key}" if path else key)
-            else:
+            sub = spec.get(key, _DROP)
+            if sub is None:  # the common case: a whitelisted scalar field, kept as it is
+                kept[key] = item
+            elif sub is _DROP:
                 dropped.add(f"{path}.{key}" if path else key)
+            else:
+                kept[key] = _apply(item, sub, dropped, f"{path}.{key}" if path else key)
         return kept
     return value  # a scalar where an object belongs: kept, validation reports the type error
+
+
+_DROP = object()
 
 
 def strip_record(record: Any, dataset: str, dropped: set[str] | None = None) -> Any:
