@@ -297,3 +297,19 @@ def test_more_than_two_hundred_failures_of_a_pair_expectation_are_all_found():
                      suites={"ho_so": suite})
     (e,) = out["ho_so"].expectations
     assert e.failing_seqs == list(range(0, 900, 3)) and e.unexpected_count == 300
+
+
+def test_frames_built_in_chunks_give_the_same_verdicts(tmp_path, monkeypatch):
+    from parreport.quality import validation
+
+    store = st.Store(f"sqlite:///{tmp_path}/store.db")
+    stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[r for r, _ in HAND_MADE.values()] + NOT_OBJECT,
+          ratings=RATINGS)
+    run = dict(agency=AGENCY, window=WINDOW, data_dir=tmp_path, run_id="r", threshold=1.0, write_docs=False)
+    whole = validate_partition(store, **run)
+    q_whole = quarantined(store)
+    monkeypatch.setattr(validation, "CHUNK", 4)
+    chunked = validate_partition(store, **run)
+    assert chunked == whole
+    assert {s: r["violations"] for s, r in quarantined(store).items()} == {s: r["violations"] for s, r in q_whole.items()}
+    store.dispose()
