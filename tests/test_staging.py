@@ -91,3 +91,15 @@ def test_streamed_staging_equals_the_list_dedupe(tmp_path, store_url):
         # a re-load replaces the partition, never appends
         pipeline.load(settings, period, extracts, "r2")
         assert len(list(store.rows(st.dossiers, AGENCY, WINDOW.key))) == len(expected.records)
+
+
+def test_a_plain_page_is_written_as_the_standard_library_writes_it():
+    from parreport.privacy import strip_page
+    from tests.test_quality_fixtures import sandbox_records
+
+    _, records = sandbox_records()
+    kept, plain = strip_page(records, "dossiers", set())
+    assert plain  # the sandbox's dossiers: strings, integers, nulls
+    assert page_bytes({"page": 1}, kept, True) == page_bytes({"page": 1}, kept, False)
+    _, plain = strip_page([{"MaHoSo": "x", "DanhSachLePhi": [{"Gia": float("nan")}]}], "dossiers", set())
+    assert not plain  # a float (NaN here) goes through the standard library

@@ -48,6 +48,8 @@ WHITELISTS = {"dossiers": DOSSIER_FIELDS, "ratings": RATING_FIELDS, "procedures"
 
 def _apply(value: Any, spec: Any, dropped: set[str], path: str) -> Any:
     if spec is None:
+        if type(value) not in _PLAIN:
+            _odd[0] = True
         return value
     if spec == "mask":
         return MASK if isinstance(value, str) and value != "" else value
@@ -59,6 +61,8 @@ def _apply(value: Any, spec: Any, dropped: set[str], path: str) -> Any:
             sub = spec.get(key, _DROP)
             if sub is None:  # the common case: a whitelisted scalar field, kept as it is
                 kept[key] = item
+                if type(item) not in _PLAIN:
+                    _odd[0] = True
             elif sub is _DROP:
                 dropped.add(f"{path}.{key}" if path else key)
             else:
@@ -68,6 +72,18 @@ def _apply(value: Any, spec: Any, dropped: set[str], path: str) -> Any:
 
 
 _DROP = object()
+# Kept values of these types need no second look; anything else (a float, which may be NaN or
+# Infinity, a container where a scalar belongs) makes strip_page report the page as not plain.
+_PLAIN = frozenset({str, int, bool, type(None)})
+_odd = [False]
+
+
+def strip_page(records: list, dataset: str, dropped: set[str]) -> tuple[list, bool]:
+    """:func:`strip_record` of every record of a page, and whether every kept value is a
+    string, an integer, a boolean or null ("plain": any JSON encoder writes it the same way)."""
+    _odd[0] = False
+    out = [_apply(r, WHITELISTS[dataset], dropped, "") for r in records]
+    return out, not _odd[0]
 
 
 def strip_record(record: Any, dataset: str, dropped: set[str] | None = None) -> Any:
