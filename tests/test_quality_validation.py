@@ -1,19 +1,22 @@
 """Validation through the GX suites: planted faults are quarantined with the right rule, valid
-records never are, GX and rules.py agree record by record and rule by rule, Data Docs are
-written, ChatLuongDuLieu states the counts, and the threshold stops the run."""
+records never are, GX agrees with the independent pure-Python reading of §5
+(tests/support/rules.py) record by record and rule by rule, Data Docs are written,
+ChatLuongDuLieu states the counts, the threshold stops the run, and the suites in
+expectations/ are the rulebook (an edit changes the next run)."""
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from parreport import db, pipeline
 from parreport import store as st
 from parreport.config import Settings
-from parreport.quality import RuleContext, check_dossier, check_rating, valid_timestamp
-from parreport.quality.suites import TS_LIST_REGEX, TS_REGEX, build_suites, load_suite_dicts
+from parreport.quality.suites import expectations_dir, load_suite_dicts
 from parreport.quality.validation import (
     BlockingFailuresExceeded,
     data_docs_index,
@@ -23,6 +26,7 @@ from parreport.quality.validation import (
     validate_partition,
 )
 
+from tests.support.rules import RULE_TITLES, RuleContext, check_dossier, check_rating, valid_timestamp
 from tests.test_quality_fixtures import (
     AGENCY,
     HAND_MADE,
@@ -96,8 +100,7 @@ def test_each_violation_is_stored_with_field_and_vietnamese_message(world):
 
 
 def test_gx_verdict_equals_rules_py_per_record_and_rule(world):
-    assert world["summary"]["disagreements"] == 0
-    # and directly: the GX outcomes of the run vs rules.py, record by record and rule by rule
+    # the GX outcomes of the run vs the independent reading, record by record and rule by rule
     ctx, out = world["ctx"], world["outcomes"]
     for kind, records, check in (("ho_so", world["dossiers"], check_dossier), ("danh_gia", world["ratings"], check_rating)):
         gx: dict[int, set] = {}
@@ -174,8 +177,18 @@ def test_no_personal_data_reaches_the_data_docs(world):
     assert not leaked
 
 
+def _suite_regexes() -> tuple[str, str]:
+    """The timestamp regexes of the ho_so suite: a field's, and an array item list's."""
+    found = {e["kwargs"]["regex"] for e in load_suite_dicts()["ho_so"]["expectations"]
+             if e["type"] == "expect_column_values_to_match_regex" and e["meta"]["quy_tac"] == "bad_timestamp"}
+    assert len(found) == 2, found
+    listed = next(r for r in found if re.search(r, "20250101000000|20250102000000"))  # array items' texts
+    return next(r for r in found if r != listed), listed
+
+
 def test_timestamp_regex_equals_valid_timestamp():
-    pattern, listed = re.compile(TS_REGEX), re.compile(TS_LIST_REGEX)
+    ts_regex, ts_list_regex = _suite_regexes()
+    pattern, listed = re.compile(ts_regex), re.compile(ts_list_regex)
     day = date(1999, 12, 1)
     while day < date(2401, 3, 2):  # every day of more than 400 years, leap rules included
         s = day.strftime("%Y%m%d")
@@ -189,12 +202,58 @@ def test_timestamp_regex_equals_valid_timestamp():
     assert not listed.search("20250101000000|2025-01-02")
 
 
-def test_the_reviewed_suites_are_the_generated_ones():
-    assert load_suite_dicts() == build_suites(), \
-        "expectations/*.json differ from parreport.quality.suites: run python -m parreport.quality.suites"
-    for suite in build_suites().values():
+def test_the_rulebook_names_every_rule_of_section_5_with_its_meta():
+    suites = load_suite_dicts()
+    for suite in suites.values():
         for e in suite["expectations"]:
-            assert e["meta"]["muc_do"] in ("CHAN", "CANH_BAO") and e["meta"]["giai_thich"]
+            assert e["meta"]["muc_do"] in ("CHAN", "CANH_BAO") and e["meta"]["giai_thich"] and e["meta"]["quy_tac"]
+    dossier_rules = {e["meta"]["quy_tac"]: e["meta"]["muc_do"] for e in suites["ho_so"]["expectations"]}
+    assert set(RULE_TITLES) <= set(dossier_rules)  # every rule code of the independent reading
+    assert {r for r in RULE_TITLES if dossier_rules[r] == "CHAN"} == set(RULE_TITLES) - {"due_before_receipt"}
+    assert expectations_dir() == Path(__import__("parreport").__file__).parent / "expectations"
+
+
+def test_an_edited_suite_changes_the_next_run(tmp_path, monkeypatch):
+    """The steward's path: copy the suites, change a parameter and a severity, point
+    PARREPORT_EXPECTATIONS_DIR at the copy, validate again: the verdicts move."""
+    store = st.Store(f"sqlite:///{tmp_path}/store.db")
+    dossiers = [HAND_MADE["HM-OK-FULL"][0], HAND_MADE["HM-FEE"][0], HAND_MADE["HM-PROC"][0]]
+    stage(store, units=UNITS, procedures=PROCEDURES, dossiers=dossiers, ratings=[])
+    run = dict(agency=AGENCY, window=WINDOW, data_dir=tmp_path, run_id="r", threshold=1.0, write_docs=False)
+    before = validate_partition(store, **run)
+    assert before["by_rule"] == {"negative_fee": 1, "unknown_procedure": 1}
+
+    copy = tmp_path / "expectations"
+    shutil.copytree(expectations_dir(), copy)
+    suite = json.loads((copy / "ho_so.json").read_text(encoding="utf-8"))
+    for e in suite["expectations"]:
+        if e["meta"]["quy_tac"] == "negative_fee":
+            e["kwargs"]["min_value"] = -1  # a fee of -0.5 is now allowed
+        if e["meta"]["quy_tac"] == "unknown_procedure":
+            e["meta"]["muc_do"] = "CANH_BAO"  # reported, no longer blocking
+    (copy / "ho_so.json").write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("PARREPORT_EXPECTATIONS_DIR", str(copy))
+    after = validate_partition(store, **run)
+    assert after["quarantined"] == 0 and after["by_rule"] == {}
+    assert any("danh mục" in name for name in after["warnings"])  # still reported, as a warning
+    store.dispose()
+
+
+def test_a_broken_suite_stops_validation_clearly(tmp_path, monkeypatch):
+    from parreport.quality.suites import SuiteError
+
+    copy = tmp_path / "expectations"
+    shutil.copytree(expectations_dir(), copy)
+    suite = json.loads((copy / "danh_gia.json").read_text(encoding="utf-8"))
+    del suite["expectations"][0]["meta"]["muc_do"]
+    (copy / "danh_gia.json").write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setenv("PARREPORT_EXPECTATIONS_DIR", str(copy))
+    with pytest.raises(SuiteError, match="muc_do"):
+        load_suite_dicts()
+    shutil.copy(Path(__import__("parreport").__file__).parent / "expectations" / "danh_gia.json", copy / "danh_gia.json")
+    (copy / "don_vi.json").unlink()
+    with pytest.raises(SuiteError, match="don_vi.json"):
+        load_suite_dicts()
 
 
 def test_threshold_stops_the_run_and_stores_the_quarantine(tmp_path):
@@ -238,9 +297,25 @@ def test_more_than_two_hundred_failures_of_a_pair_expectation_are_all_found():
     good = HAND_MADE["HM-OK-FULL"][0]
     bad = HAND_MADE["HM-K-BEFORE-T"][0]
     records = [dict(good if i % 3 else bad, MaHoSo=f"HS{i}") for i in range(900)]  # 300 bad
-    suite = build_suites()["ho_so"]
+    suite = load_suite_dicts()["ho_so"]
     suite = dict(suite, expectations=[e for e in suite["expectations"] if e["meta"]["quy_tac"] == "K_before_T"])
     out = run_suites({"ho_so": records_frame("ho_so", list(enumerate(records)))}, {}, run_name="cap",
                      suites={"ho_so": suite})
     (e,) = out["ho_so"].expectations
     assert e.failing_seqs == list(range(0, 900, 3)) and e.unexpected_count == 300
+
+
+def test_frames_built_in_chunks_give_the_same_verdicts(tmp_path, monkeypatch):
+    from parreport.quality import validation
+
+    store = st.Store(f"sqlite:///{tmp_path}/store.db")
+    stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[r for r, _ in HAND_MADE.values()] + NOT_OBJECT,
+          ratings=RATINGS)
+    run = dict(agency=AGENCY, window=WINDOW, data_dir=tmp_path, run_id="r", threshold=1.0, write_docs=False)
+    whole = validate_partition(store, **run)
+    q_whole = quarantined(store)
+    monkeypatch.setattr(validation, "CHUNK", 4)
+    chunked = validate_partition(store, **run)
+    assert chunked == whole
+    assert {s: r["violations"] for s, r in quarantined(store).items()} == {s: r["violations"] for s, r in q_whole.items()}
+    store.dispose()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from parreport.quality import (
+from tests.support.rules import (
     BLOCKING_RULES,
     RULE_TITLES,
     RuleContext,
@@ -18,7 +18,7 @@ from parreport.quality import (
     check_unit,
     parse_timestamp,
 )
-from parreport.quality.rules import valid_timestamp
+from tests.support.rules import valid_timestamp
 from parreport.timeutil import BadTimestamp, parse_ts
 
 CTX = RuleContext(procedure_codes={"1.001", "1.002"}, agency_units={"SO", "P1", "P1A"})

@@ -14,7 +14,7 @@ live only in the Airflow connections ``dvc_portal``, ``snv_report_api`` and
 | data_dir | PARREPORT_DATA_DIR | $AIRFLOW_HOME/parreport |
 | store_url | PARREPORT_STORE_URL | sqlite:///<data_dir>/store.db (PostgreSQL: postgresql+psycopg2://…) |
 | targets | (file only) | INDICATORS.md §4 defaults; {"2026": {"HS_TRUC_TUYEN": 60}, "default": {…}} |
-| page_size | PARREPORT_PAGE_SIZE | 500 (1–1000, the portal's limit) |
+| page_size | PARREPORT_PAGE_SIZE | 1000 (1–1000, the portal's limit) |
 | http_timeout | PARREPORT_HTTP_TIMEOUT | 60 seconds |
 | max_retries | PARREPORT_MAX_RETRIES | 8 attempts per request for transient failures |
 | schedule_delay_hours | PARREPORT_SCHEDULE_DELAY_HOURS | 24: a scheduled run starts a day after its window closes |
@@ -50,7 +50,7 @@ class Settings:
     data_dir: str = ""
     store_url: str = ""
     targets: dict[str, Any] = field(default_factory=dict)
-    page_size: int = 500
+    page_size: int = 1000  # the contract's largest page: fewest round trips
     http_timeout: float = 60.0
     max_retries: int = 8
     schedule_delay_hours: float = 24.0  # a scheduled run starts this long after its window closes

@@ -14,11 +14,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .files import run_slug, write_json
-from .kinds import DATASETS
+from .files import run_slug, write_bytes, write_json
 from .periods import Window
 from .portal import Page, PortalClient
-from .privacy import strip_record
+from .privacy import strip_page
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +78,14 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
             result.pages = result.delivered = 0
             result.restarts += 1
             dropped.clear()
-        records = [strip_record(r, dataset, dropped) for r in page.data]
+        records, plain = strip_page(page.data, dataset, dropped)
         result.pages += 1
         result.delivered += len(records)
         if page.number == 1:
             result.tong_so = page.tong_so
-        write_json(target / f"page-{page.number:05d}.json", {
+        write_bytes(target / f"page-{page.number:05d}.json", page_bytes({
             "endpoint": page.endpoint, "params": page.params, "page": page.number,
-            "tong_so": page.tong_so, "count": len(records), "data": records,
-        })
+            "tong_so": page.tong_so, "count": len(records)}, records, plain))
     result.dropped_fields = sorted(dropped)
     if result.tong_so is not None:
         if result.delivered < result.tong_so:
@@ -104,8 +102,58 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
     return result
 
 
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def page_bytes(header: dict, records: list, plain: bool = False) -> bytes:
+    """A kept page: one JSON object (``header`` + ``"data"``) with each record on a line of its
+    own, so that loading can stream a page's records and keep each one's text as it is.
+    ``plain`` (only strings, integers, booleans and nulls, see privacy.strip_page): written by
+    msgspec, several times faster; otherwise by the standard library, which keeps a float's
+    ``repr`` and NaN / Infinity as received."""
+    head = _dumps(header)[:-1].encode("utf-8")
+    body = None
+    if plain and _encode is not None:
+        try:
+            body = b",\n".join(_encode(r) for r in records)
+        except (TypeError, ValueError):  # e.g. a lone surrogate: the standard library decides
+            body = None
+    if body is None:
+        body = ",\n".join(_dumps(r) for r in records).encode("utf-8")
+    return head + b',"data":[\n' + body + b"\n]}\n"
+
+
+def read_record_texts(dataset_dir: str | Path) -> Iterator[tuple[str, object]]:
+    """``(JSON text, record)`` of every record of a kept raw extract, in delivery order (page
+    after page), one page in memory at a time. A page in another layout is read whole."""
+    for path in sorted(Path(dataset_dir).glob("page-*.json")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        if len(lines) >= 3 and lines[0].endswith('"data":[') and lines[-2] == "]}":
+            for line in lines[1:-2]:
+                if line:
+                    line = line[:-1] if line.endswith(",") else line
+                    yield line, _loads(line)
+        else:
+            for record in json.loads(text)["data"]:
+                yield _dumps(record), record
+
+
+def _loads(text: str):
+    try:
+        return _decode(text)
+    except ValueError:  # e.g. NaN / Infinity, which the standard library reads (and writes)
+        return json.loads(text)
+
+
 def read_records(dataset_dir: str | Path) -> Iterator[dict]:
     """The records of a kept raw extract, in delivery order (page after page)."""
-    for path in sorted(Path(dataset_dir).glob("page-*.json")):
-        page = json.loads(path.read_text(encoding="utf-8"))
-        yield from page["data"]
+    for _, record in read_record_texts(dataset_dir):
+        yield record
+
+
+try:  # msgspec comes with Airflow; it reads and writes JSON several times faster than the standard library
+    from msgspec.json import decode as _decode, encode as _encode
+except ImportError:  # pragma: no cover
+    _decode, _encode = json.loads, None

@@ -48,7 +48,7 @@ from typing import Any, Iterable, Mapping
 
 from .periods import Window
 from .quality.dedupe import dedupe_procedures
-from .quality.rules import FINISHED_STATUSES, RECEIVED_STATUSES, valid_timestamp
+from .quality.contract import FINISHED_STATUSES, RECEIVED_STATUSES, valid_timestamp
 from .targets import INDICATOR_CODES
 from .timeutil import format_ts
 

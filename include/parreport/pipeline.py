@@ -15,7 +15,7 @@ from typing import Any
 from . import store as st
 from . import story
 from .config import Settings
-from .extract import ExtractResult, extract_dataset, raw_root, read_records
+from .extract import ExtractResult, extract_dataset, raw_root, read_record_texts
 from .files import write_json
 from .kinds import DATASETS
 from .figures import check_identities, compute_bieu06, compute_indicators, reconcile_bieu06
@@ -23,7 +23,7 @@ from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key
 from .periods import Window, run_window, window_for
 from .portal import PortalClient
-from .quality.dedupe import dedupe, dedupe_procedures
+from .quality.dedupe import Deduper, dossier_key, procedure_key
 from .report.changes import corrections_since, describe_changes
 from .report.documents import (Revision, build_attachments, decode_attachment, document_sources, draft_attachments,
                                history_windows)
@@ -90,47 +90,48 @@ _TABLES = {"units": st.units, "procedures": st.procedures, "dossiers": st.dossie
            "ratings": st.ratings, "bieu06": st.portal_bieu06}
 
 
+_REF_COLUMNS = {"units": ("ma_don_vi", "MaDonVi"), "procedures": ("ma_tthc", "MaTTHC"),
+                "dossiers": ("ma_ho_so", "MaHoSo"), "ratings": ("ma_danh_gia", "MaDanhGia")}
+
+
 def load(settings: Settings, period: Period, extracts: dict[str, dict], run_id: str) -> dict:
-    """Stage every extracted dataset into its (agency × window) partition, replacing it."""
-    store = open_store(settings)
+    """Stage every extracted dataset into its (agency × window) partition, replacing it.
+
+    The kept pages are streamed (one page in memory at a time); dossiers and catalogue entries
+    are de-duplicated on the way (:class:`quality.dedupe.Deduper`: a later copy that wins takes
+    its slot), and each record's kept JSON text goes to the store in bulk."""
     summary = {}
-    try:
+    with open_store(settings) as store:
         for dataset in DATASETS:
             result = ExtractResult(**{k: v for k, v in extracts[dataset].items() if k != "http"})
-            records = list(read_records(result.raw_dir))
-            duplicates = 0
-            if dataset in ("dossiers", "procedures"):
-                deduped = dedupe(records) if dataset == "dossiers" else dedupe_procedures(records)
-                records, duplicates = deduped.records, deduped.duplicates
-            rows = [_row(dataset, i, r) for i, r in enumerate(records)]
-            n = store.replace_partition(_TABLES[dataset], period.agency, period.window.key, rows)
+            key_fn = {"dossiers": dossier_key, "procedures": procedure_key}.get(dataset)
+            deduper = Deduper(key_fn) if key_fn else None
+            ref_column, ref_field = _REF_COLUMNS.get(dataset, (None, None))
+            n = store.stage_partition(_TABLES[dataset], period.agency, period.window.key,
+                                      _staged_rows(read_record_texts(result.raw_dir), deduper, ref_field),
+                                      ref_column)
+            duplicates = deduper.dropped if deduper else 0
             store.record_load(period.agency, period.window.key, dataset, run_id=run_id, raw_dir=result.raw_dir,
                               tong_so=result.tong_so, delivered=result.delivered, staged=n, duplicates=duplicates)
             summary[dataset] = {"delivered": result.delivered, "staged": n, "duplicates": duplicates}
             log.info("nạp %s: nhận %d, lưu %d, trùng lặp bỏ %d", dataset, result.delivered, n, duplicates)
-    finally:
-        store.dispose()
     story.record(settings, period, run_id, "load", "ok", summary)
     return summary
 
 
-def _row(dataset: str, seq: int, record: Any) -> dict:
-    row: dict[str, Any] = {"seq": seq, "record": record}
-    rec = record if isinstance(record, dict) else {}
-
-    def text(name: str) -> str | None:
-        v = rec.get(name)
-        return v[:128] if isinstance(v, str) else None
-
-    if dataset == "units":
-        row["ma_don_vi"] = text("MaDonVi")
-    elif dataset == "procedures":
-        row["ma_tthc"] = text("MaTTHC")
-    elif dataset == "dossiers":
-        row["ma_ho_so"] = text("MaHoSo")
-    elif dataset == "ratings":
-        row["ma_danh_gia"] = text("MaDanhGia")
-    return row
+def _staged_rows(records, deduper, ref_field: str | None):
+    """``(seq, replaces, ref, text)`` for :meth:`store.Store.stage_partition`."""
+    seq = 0
+    for text, record in records:
+        if deduper is None:
+            placed = (seq, False)
+            seq += 1
+        else:
+            placed = deduper.offer(record)
+            if placed is None:
+                continue  # an older copy of a record already staged
+        ref = record.get(ref_field) if ref_field and isinstance(record, dict) else None
+        yield placed[0], placed[1], ref[:128] if isinstance(ref, str) else None, text
 
 
 # -- validate -----------------------------------------------------------------------------------
@@ -196,6 +197,19 @@ def _quality(store: st.Store, period: Period, bieu06: list[dict], portal_rows: l
             "DoiSoatCongDVC": diffs, "KiemTra": checks}
 
 
+class _Stored:
+    """The records of a staged partition as an iterable that reads the store afresh on every
+    pass (the figures' pure functions iterate their inputs once per figure family)."""
+
+    def __init__(self, store: st.Store, table, agency: str, key: str, *where):
+        self.args = (table, agency, key, *where)
+        self.store = store
+
+    def __iter__(self):
+        for (record,) in self.store.rows(*self.args, columns=("record",)):
+            yield record
+
+
 def compute(settings: Settings, period: Period, run_id: str) -> dict:
     """Biểu 06 and every indicator from the accepted records; the identities are checked first."""
     store = open_store(settings)
@@ -203,8 +217,10 @@ def compute(settings: Settings, period: Period, run_id: str) -> dict:
     try:
         units = _as_dicts(store.records(st.units, agency, key))
         procedures = _as_dicts(store.records(st.procedures, agency, key))
-        dossiers = store.records(st.dossiers, agency, key, st.dossiers.c.accepted.is_(True))
-        ratings = store.records(st.ratings, agency, key, st.ratings.c.accepted.is_(True))
+        # Streamed from the store at each pass (Biểu 06, then the indicators): the window's
+        # records are never all in memory at once.
+        dossiers = _Stored(store, st.dossiers, agency, key, st.dossiers.c.accepted.is_(True))
+        ratings = _Stored(store, st.ratings, agency, key, st.ratings.c.accepted.is_(True))
         portal_rows = _as_dicts(store.records(st.portal_bieu06, agency, key))
         bieu06 = compute_bieu06(dossiers, procedures, window)
         problems = check_identities(bieu06)

@@ -47,21 +47,43 @@ WHITELISTS = {"dossiers": DOSSIER_FIELDS, "ratings": RATING_FIELDS, "procedures"
 
 
 def _apply(value: Any, spec: Any, dropped: set[str], path: str) -> Any:
+    if spec is None:
+        if type(value) not in _PLAIN:
+            _odd[0] = True
+        return value
     if spec == "mask":
         return MASK if isinstance(value, str) and value != "" else value
-    if spec is None:
-        return value
     if isinstance(value, list):
         return [_apply(item, spec, dropped, path + "[]") for item in value]
     if isinstance(value, dict):
         kept = {}
         for key, item in value.items():
-            if key in spec:
-                kept[key] = _apply(item, spec[key], dropped, f"{path}.{key}" if path else key)
-            else:
+            sub = spec.get(key, _DROP)
+            if sub is None:  # the common case: a whitelisted scalar field, kept as it is
+                kept[key] = item
+                if type(item) not in _PLAIN:
+                    _odd[0] = True
+            elif sub is _DROP:
                 dropped.add(f"{path}.{key}" if path else key)
+            else:
+                kept[key] = _apply(item, sub, dropped, f"{path}.{key}" if path else key)
         return kept
     return value  # a scalar where an object belongs: kept, validation reports the type error
+
+
+_DROP = object()
+# Kept values of these types need no second look; anything else (a float, which may be NaN or
+# Infinity, a container where a scalar belongs) makes strip_page report the page as not plain.
+_PLAIN = frozenset({str, int, bool, type(None)})
+_odd = [False]
+
+
+def strip_page(records: list, dataset: str, dropped: set[str]) -> tuple[list, bool]:
+    """:func:`strip_record` of every record of a page, and whether every kept value is a
+    string, an integer, a boolean or null ("plain": any JSON encoder writes it the same way)."""
+    _odd[0] = False
+    out = [_apply(r, WHITELISTS[dataset], dropped, "") for r in records]
+    return out, not _odd[0]
 
 
 def strip_record(record: Any, dataset: str, dropped: set[str] | None = None) -> Any:

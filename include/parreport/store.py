@@ -6,6 +6,8 @@ one transaction, so a re-run task never appends twice. Reports and their receipt
 """
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -22,11 +24,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     case,
+    bindparam,
     create_engine,
     delete,
     insert,
     select,
     union,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -156,6 +160,31 @@ run_events = Table(
 )
 
 
+def _json_loads(text: str | bytes) -> Any:
+    """JSON columns are read with msgspec (several times faster than the standard library, and
+    the same values); what it refuses (NaN, Infinity) falls back to the standard library."""
+    try:
+        return _msgspec_decode(text)
+    except ValueError:
+        return json.loads(text)
+
+
+try:
+    from msgspec.json import decode as _msgspec_decode
+except ImportError:  # pragma: no cover - msgspec comes with Airflow
+    _msgspec_decode = json.loads
+
+
+def _csv_field(value: Any) -> str:
+    """One field of PostgreSQL's COPY ... (FORMAT csv, NULL '\\N'): text always quoted (so that
+    a quoted value is never NULL), numbers bare, None as the unquoted null marker."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace('"', '""') + '"'
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -172,7 +201,7 @@ class Store:
         from .db import require_head
 
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        self.engine: Engine = create_engine(url, future=True, json_deserializer=_json_loads)
         try:
             require_head(self.engine)
         except BaseException:
@@ -212,23 +241,6 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt.order_by(run_events.c.id)).mappings()]
 
-    def known_partitions(self) -> list[tuple[str, str]]:
-        """Every (agency, window_key) the store knows anything about."""
-        from sqlalchemy import union
-
-        stmt = union(select(load_stats.c.agency, load_stats.c.window_key),
-                     select(reports.c.agency, reports.c.window_key),
-                     select(run_events.c.agency, run_events.c.window_key))
-        with self.engine.connect() as conn:
-            return sorted({(r[0], r[1]) for r in conn.execute(stmt)})
-
-    def reports_of_window(self, agency: str, window_key: str) -> list[dict]:
-        """Every version of the quarter whose window is ``window_key``, oldest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(reports).where(reports.c.agency == agency, reports.c.window_key == window_key)
-                                .order_by(reports.c.version)).mappings()
-            return [dict(r) for r in rows]
-
     def all_reports(self) -> list[dict]:
         """Every version of every quarter (agency, window_key, version, status, receipt, run_id)."""
         cols = [reports.c.agency, reports.c.window_key, reports.c.year, reports.c.quarter, reports.c.version,
@@ -255,16 +267,6 @@ class Store:
                     out[code] = name.strip()
         return out
 
-    def validation_result(self, agency: str, window_key: str) -> dict | None:
-        """The partition's last validation (run_id, validated_at, data_docs, content)."""
-        rows = list(self.rows(validation_results, agency, window_key))
-        return dict(rows[0]) if rows else None
-
-    def figures_row(self, agency: str, window_key: str) -> dict | None:
-        """The partition's last computed figures with the run that computed them."""
-        rows = list(self.rows(figures, agency, window_key))
-        return dict(rows[0]) if rows else None
-
     # -- partitions ---------------------------------------------------------------------------
     def replace_partition(self, table: Table, agency: str, window_key: str, rows: Iterable[dict],
                           chunk: int = 5000) -> int:
@@ -284,12 +286,62 @@ class Store:
                 n += len(batch)
         return n
 
-    def rows(self, table: Table, agency: str, window_key: str, *where) -> Iterator[Any]:
-        stmt = select(table).where(table.c.agency == agency, table.c.window_key == window_key, *where)
+    def stage_partition(self, table: Table, agency: str, window_key: str,
+                        rows: Iterable[tuple[int, bool, str | None, str]], ref_column: str | None,
+                        chunk: int = 5000) -> int:
+        """Replace the (agency, window) partition of a staged table, atomically, from a stream of
+        ``(seq, replaces, ref, record JSON text)``: a row with ``replaces`` takes the place of
+        the row already given that ``seq`` (a later copy of a de-duplicated record). Rows go in
+        bulk — ``COPY`` on PostgreSQL, batched inserts elsewhere — and the record's text is
+        stored as it was kept, never re-serialised. Returns the number of rows staged."""
+        cols = ["agency", "window_key", "seq"] + ([ref_column] if ref_column else []) + ["record"]
+        n = 0
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.agency == agency, table.c.window_key == window_key))
+            pending: dict[int, tuple] = {}
+            for seq, replaces, ref, text in rows:
+                row = (agency, window_key, seq, *((ref,) if ref_column else ()), text)
+                if replaces and seq not in pending:
+                    conn.execute(update(table).where(table.c.agency == agency, table.c.window_key == window_key,
+                                                     table.c.seq == seq)
+                                 .values({**({ref_column: ref} if ref_column else {}),
+                                          "record": type_coerce(bindparam("r", text), Text)}))
+                    continue
+                if not replaces:
+                    n += 1
+                pending[seq] = row
+                if len(pending) >= chunk:
+                    self._bulk_insert(conn, table, cols, pending.values())
+                    pending = {}
+            if pending:
+                self._bulk_insert(conn, table, cols, pending.values())
+        return n
+
+    def _bulk_insert(self, conn, table: Table, cols: list[str], rows: Iterable[tuple]) -> None:
+        raw = conn.connection.dbapi_connection
+        if conn.dialect.name == "postgresql":
+            buf = io.StringIO()
+            for row in rows:
+                buf.write(",".join(_csv_field(v) for v in row))
+                buf.write("\n")
+            buf.seek(0)
+            with raw.cursor() as cur:
+                cur.copy_expert(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
+        else:
+            marks = ", ".join("?" for _ in cols)
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})", list(rows))
+
+    def rows(self, table: Table, agency: str, window_key: str, *where,
+             columns: tuple[str, ...] | None = None) -> Iterator[Any]:
+        """The partition's rows in ``seq`` order, streamed (a server-side cursor on PostgreSQL):
+        mappings of every column, or tuples of ``columns``."""
+        cols = [table.c[c] for c in columns] if columns else [table]
+        stmt = select(*cols).where(table.c.agency == agency, table.c.window_key == window_key, *where)
         if "seq" in table.c:
             stmt = stmt.order_by(table.c.seq)
         with self.engine.connect() as conn:
-            yield from conn.execute(stmt).mappings()
+            result = conn.execution_options(stream_results=True, yield_per=2000).execute(stmt)
+            yield from (result if columns else result.mappings())
 
     def records(self, table: Table, agency: str, window_key: str, *where) -> list[dict]:
         return [r["record"] for r in self.rows(table, agency, window_key, *where)]
@@ -360,9 +412,11 @@ class Store:
 
     # -- readers (the operator's pages, the steward's CLI) ------------------------------------
     def partitions(self) -> list[tuple[str, str]]:
-        """Every (agency, window_key) with a load or a report, newest window first."""
+        """Every (agency, window_key) the store knows anything about (a load, a report, a run's
+        step), newest window first."""
         stmt = union(select(load_stats.c.agency, load_stats.c.window_key),
-                     select(reports.c.agency, reports.c.window_key))
+                     select(reports.c.agency, reports.c.window_key),
+                     select(run_events.c.agency, run_events.c.window_key))
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         return sorted({(r[0], r[1]) for r in rows}, key=lambda p: (p[1], p[0]), reverse=True)

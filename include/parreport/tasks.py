@@ -12,6 +12,7 @@ from .extract import IncompleteExtract
 from .http import TRANSIENT_STATUS, ApiError
 from .quality.gx_runner import GXRunError
 from .quality.validation import BlockingFailuresExceeded
+from .resources import measured
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,10 @@ def _no_retry(fn):
     def wrapper(*args, **kwargs):
         from airflow.sdk.exceptions import AirflowFailException
 
+        label = fn.__name__ + (f".{args[1]}" if fn.__name__ == "extract" and len(args) > 1 else "")
         try:
-            return fn(*args, **kwargs)
+            with measured(label):
+                return fn(*args, **kwargs)
         except ApiError as exc:
             if 400 <= exc.status < 500 and exc.status not in TRANSIENT_STATUS:
                 raise AirflowFailException(explain(exc)) from exc

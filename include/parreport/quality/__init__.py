@@ -1,35 +1,19 @@
-"""Data quality: per-record validation rules and de-duplication (INDICATORS.md §2, §5)."""
+"""Data quality: de-duplication (INDICATORS.md §2) and validation by the Great Expectations
+suites of ``parreport/expectations/`` (§5); see validation.py."""
+from .contract import FINISHED_STATUSES, RECEIVED_STATUSES, valid_timestamp
 from .dedupe import DedupeResult, dedupe, dedupe_by, dedupe_procedures
-from .rules import (
-    BLOCKING_RULES,
-    RULE_TITLES,
-    WARNING_RULES,
-    RuleContext,
-    Violation,
-    check_dossier,
-    check_dossier_warnings,
-    check_procedure,
-    check_rating,
-    check_unit,
-    parse_timestamp,
-    valid_timestamp,
-)
+from .rules import BLOCKING_RULES, RULE_TITLES, WARNING_RULES, rule_title
 
 __all__ = [
     "BLOCKING_RULES",
+    "FINISHED_STATUSES",
+    "RECEIVED_STATUSES",
     "RULE_TITLES",
     "WARNING_RULES",
     "DedupeResult",
-    "RuleContext",
-    "Violation",
-    "check_dossier",
-    "check_dossier_warnings",
-    "check_procedure",
-    "check_rating",
-    "check_unit",
     "dedupe",
     "dedupe_by",
     "dedupe_procedures",
-    "parse_timestamp",
+    "rule_title",
     "valid_timestamp",
 ]

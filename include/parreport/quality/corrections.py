@@ -33,7 +33,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from .. import store as st
-from .rules import HOSO_FIELDS, LIST, OBJ, Spec, _Checker
+from .contract import ENUM, HOSO_FIELDS, LIST, OBJ, TS, Spec, valid_timestamp
+from .frames import ABSENT, allowed_types, json_type
 
 __all__ = ["CorrectionError", "parse_field", "add_correction", "list_corrections", "revoke_correction",
            "apply_corrections", "get_at", "set_at", "ACTIVE", "STATUS_TITLES"]
@@ -170,10 +171,35 @@ def set_at(rec: dict, tokens: list[str | int], value: Any) -> dict:
     return out
 
 
+_KIND_VI = {"str": "chuỗi ký tự", "ts": "chuỗi thời điểm yyyyMMddHHmmss", "enum": "chuỗi mã", "num": "số",
+            "int": "số nguyên", "list": "danh sách (mảng)", "obj": "đối tượng"}
+
+
 def _value_problems(path: str, value: Any, spec: Spec) -> list[str]:
-    c = _Checker()
-    c.value(path, value, spec)
-    return [v.message for v in c.out]
+    """Refuse a value the contract does not allow in that field (its JSON kind, its codes, a real
+    instant), before anything is stored — the steward's input, stated with the same facts the
+    suites judge (frames.json_type); the corrected record is then judged by the suites like any
+    other at the next validation."""
+    kind = spec.kind
+    found = json_type(value, kind)
+    if found == ABSENT:
+        return []
+    if found not in allowed_types(kind):
+        return [f"{path} phải là {_KIND_VI[kind]}, nhưng nhận được {found}"]
+    if kind == TS and not valid_timestamp(value):
+        why = "không phải thời điểm có thật" if re.fullmatch(r"[0-9]{14}", value) else "không đúng dạng yyyyMMddHHmmss"
+        return [f"{path} '{value}' {why}"]
+    if kind == ENUM and value not in spec.values:
+        return [f"{path} '{value}' không thuộc danh mục mã cho phép ({', '.join(repr(v) for v in spec.values)})"]
+    out: list[str] = []
+    if kind == LIST and spec.item is not None:
+        for i, item in enumerate(value):
+            out += _value_problems(f"{path}[{i}]", item, spec.item)
+    elif kind == OBJ:
+        for k, v in value.items():
+            if k in (spec.fields or {}):
+                out += _value_problems(f"{path}.{k}", v, spec.fields[k])
+    return out
 
 
 @dataclass
@@ -294,9 +320,24 @@ def list_corrections(store: st.Store, agency: str, window_key: str, *, active_on
     return rows
 
 
-def apply_corrections(store: st.Store, agency: str, window_key: str, rows: list[dict]) -> dict:
+def _rows_concerned(store: st.Store, agency: str, window_key: str, seqs: set[int], refs: set[str]) -> list[dict]:
+    t = st.dossiers
+    out: dict[int, dict] = {}
+    with store.engine.connect() as conn:
+        for column, values in ((t.c.seq, sorted(seqs)), (t.c.ma_ho_so, sorted(refs))):
+            for i in range(0, len(values), 500):
+                stmt = select(t.c.seq, t.c.ma_ho_so, t.c.record).where(
+                    t.c.agency == agency, t.c.window_key == window_key, column.in_(values[i:i + 500]))
+                for r in conn.execute(stmt).mappings():
+                    out[r["seq"]] = dict(r)
+    return [out[k] for k in sorted(out)]
+
+
+def apply_corrections(store: st.Store, agency: str, window_key: str, rows: list[dict] | None = None) -> dict:
     """Apply the partition's corrections in force to the staged dossier ``rows`` (dicts with
-    seq, ma_ho_so, record; updated in place and in the store) before validation.
+    seq, ma_ho_so, record; updated in place and in the store) before validation. Without
+    ``rows``, the rows concerned are read from the store: those a correction names and those a
+    previous validation corrected (every other row is left as it is either way).
 
     Each row's portal copy is found first (the stored one when the staged record is the one
     this function wrote last time). A correction whose value the portal now carries becomes
@@ -309,6 +350,8 @@ def apply_corrections(store: st.Store, agency: str, window_key: str, rows: list[
     by_ref: dict[str, list[dict]] = {}
     for c in active:
         by_ref.setdefault(c["ma_ho_so"], []).append(c)
+    if rows is None:
+        rows = _rows_concerned(store, agency, window_key, set(saved), set(by_ref))
     superseded, failed, applied_ids = [], [], []
     keep_rows, updates = [], []
     found_refs = set()

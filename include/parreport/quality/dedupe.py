@@ -23,9 +23,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable
 
-from .rules import valid_timestamp
+from .contract import valid_timestamp
 
-__all__ = ["DedupeResult", "dedupe", "dedupe_by", "dedupe_procedures"]
+__all__ = ["DedupeResult", "Deduper", "dedupe", "dedupe_by", "dedupe_procedures", "dossier_key", "procedure_key"]
 
 
 @dataclass
@@ -48,41 +48,82 @@ def _nfc(value: Any) -> str | None:
     return unicodedata.normalize("NFC", value)
 
 
+class Deduper:
+    """:func:`dedupe_by` one record at a time, for a stream too long to hold: :meth:`offer`
+    says where a record goes — a new slot (``(slot, False)``), the slot of an earlier copy it
+    replaces (``(slot, True)``), or nowhere (``None``, an older copy). Slots are numbered in
+    first-delivery order, so the survivors in slot order are exactly ``dedupe_by``'s output."""
+
+    def __init__(self, key: Callable[[Any], Hashable | None]):
+        self.key = key
+        self.slots = 0
+        self.slot_of: dict[Hashable, int] = {}
+        self.best_time: dict[Hashable, str] = {}
+        self.copies: dict[Hashable, int] = {}
+        self.dropped = 0
+
+    def offer(self, rec: Any) -> tuple[int, bool] | None:
+        k = self.key(rec)
+        if k is None:
+            self.slots += 1
+            return self.slots - 1, False
+        moment = _rank_time(rec)
+        slot = self.slot_of.get(k)
+        if slot is None:
+            self.slot_of[k] = slot = self.slots
+            self.slots += 1
+            self.best_time[k] = moment
+            self.copies[k] = 1
+            return slot, False
+        self.dropped += 1
+        self.copies[k] += 1
+        # ">=": a later delivery with the same NgayCapNhat (or both unusable) wins.
+        if moment >= self.best_time[k]:
+            self.best_time[k] = moment
+            return slot, True
+        return None
+
+    def duplicate_keys(self) -> list[str]:
+        return [str(k) for k, n in self.copies.items() if n > 1]
+
+
 def dedupe_by(records: Iterable[dict], key: Callable[[Any], Hashable | None]) -> DedupeResult:
     """Keep one copy per ``key(record)``: the latest NgayCapNhat, ties to the last delivered.
 
     Records for which ``key`` returns None pass through, each as its own record.
     """
+    d = Deduper(key)
     slots: list[Any] = []  # output order: first delivery of each key
-    slot_of: dict[Hashable, int] = {}
-    best_time: dict[Hashable, str] = {}
-    copies: dict[Hashable, int] = {}
-    dropped = 0
     for rec in records:
-        k = key(rec)
-        if k is None:
-            slots.append(rec)
+        placed = d.offer(rec)
+        if placed is None:
             continue
-        moment = _rank_time(rec)
-        if k not in slot_of:
-            slot_of[k] = len(slots)
+        slot, replaces = placed
+        if replaces:
+            slots[slot] = rec
+        else:
             slots.append(rec)
-            best_time[k] = moment
-            copies[k] = 1
-            continue
-        dropped += 1
-        copies[k] += 1
-        # ">=": a later delivery with the same NgayCapNhat (or both unusable) wins.
-        if moment >= best_time[k]:
-            slots[slot_of[k]] = rec
-            best_time[k] = moment
-    dup_keys = [str(k) for k, n in copies.items() if n > 1]
-    return DedupeResult(records=slots, duplicates=dropped, duplicate_keys=dup_keys)
+    return DedupeResult(records=slots, duplicates=d.dropped, duplicate_keys=d.duplicate_keys())
+
+
+def dossier_key(r: Any) -> str | None:
+    """A dossier's identity: its MaHoSo after NFC normalisation (None: never merged)."""
+    return _nfc(r.get("MaHoSo")) if isinstance(r, dict) else None
+
+
+def procedure_key(r: Any) -> tuple[str, str] | None:
+    """A catalogue entry's identity: (MaTTHC, MaDonViThucHien), NFC-normalised."""
+    if not isinstance(r, dict):
+        return None
+    code = _nfc(r.get("MaTTHC"))
+    if code is None:
+        return None
+    return (code, _nfc(r.get("MaDonViThucHien")) or "")
 
 
 def dedupe(records: Iterable[dict]) -> DedupeResult:
     """De-duplicate dossiers by MaHoSo (§2)."""
-    return dedupe_by(records, lambda r: _nfc(r.get("MaHoSo")) if isinstance(r, dict) else None)
+    return dedupe_by(records, dossier_key)
 
 
 def dedupe_procedures(records: Iterable[dict]) -> DedupeResult:
@@ -90,12 +131,4 @@ def dedupe_procedures(records: Iterable[dict]) -> DedupeResult:
     that changes may be returned a second time").  A catalogue entry is identified by
     (MaTTHC, MaDonViThucHien): the same national procedure may be carried out by several units,
     and each is its own entry.  Same tie rules as :func:`dedupe`."""
-    def key(r: Any):
-        if not isinstance(r, dict):
-            return None
-        code = _nfc(r.get("MaTTHC"))
-        if code is None:
-            return None
-        unit = r.get("MaDonViThucHien")
-        return (code, _nfc(unit) or "")
-    return dedupe_by(records, key)
+    return dedupe_by(records, procedure_key)

@@ -32,8 +32,12 @@ The expectations then say what is allowed. Column names (one set per record kind
     otherwise. Their values are not copied (they might be personal data, e.g. a birth date).
 ``<Field>``
     plain string values used by referential checks (MaTTHC, DonViXuLy, MaDonViCha, ...).
-``so:...`` / ``gia_min:...``
-    numbers used by the fee and e-form checks (see :func:`_dossier_numbers`).
+``so:...`` / ``gia_min:...`` / ``vi_tri:...``
+    numbers used by the fee and e-form checks, and the index of the fee item with the smallest
+    amount (see :func:`_dossier_numbers`).
+``trang_thai_va_kieu:NgayTiepNhan`` / ``trang_thai_va_kieu:NgayKetThucXuLy``
+    the status code and the JSON type of T / K side by side (``"10|absent"``), null when the
+    status is not a code; the suites forbid a received / finished status with T / K absent.
 ``thoi_diem_ket_thuc``
     K as §2 reads it: ``thoi_diem:NgayKetThucXuLy`` of a finished dossier (status 7–10), null
     on any other status ("K on a dossier in any other status is ignored").
@@ -48,7 +52,7 @@ from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
-from .rules import (
+from .contract import (
     DANHGIA_FIELDS,
     FINISHED_STATUSES,
     DONVI_FIELDS,
@@ -64,6 +68,7 @@ from .rules import (
     Spec,
     valid_timestamp,
 )
+from .ngay_ngoai_hop_dong import ngay_verdict
 
 __all__ = [
     "ABSENT",
@@ -167,65 +172,6 @@ def _values_at(rec: dict, steps: tuple[str, ...]) -> Iterator[Any]:
     return iter(current)
 
 
-def _unknown_ngay(value: Any, fields: dict[str, Spec] | None, verdict: list[int]) -> None:
-    """Walk ``value``: keys a shape does not define and that begin with ``Ngay`` are noted in
-    ``verdict`` = [count, invalid count]. Mirrors rules._Checker.unknown/object."""
-    if isinstance(value, dict):
-        if fields is not None:
-            for key in value.keys() - fields.keys():
-                _unknown_one(key, value[key], verdict)
-            for key in value.keys() & _CONTAINERS.get(id(fields), ()):
-                spec, val = fields[key], value[key]
-                if spec.kind == OBJ:
-                    if isinstance(val, dict):
-                        _unknown_ngay(val, spec.fields or {}, verdict)
-                elif isinstance(val, list) and spec.item is not None and spec.item.kind == OBJ:
-                    for item in val:
-                        if isinstance(item, dict):
-                            _unknown_ngay(item, spec.item.fields or {}, verdict)
-        else:
-            for key, val in value.items():
-                _unknown_one(key, val, verdict)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, (dict, list)):
-                _unknown_ngay(item, None, verdict)
-
-
-def _unknown_one(key: Any, val: Any, verdict: list[int]) -> None:
-    if isinstance(key, str) and key.startswith("Ngay"):
-        verdict[0] += 1
-        if not (val is None or val == "") and not valid_timestamp(val):
-            verdict[1] += 1
-    elif isinstance(val, (dict, list)):
-        _unknown_ngay(val, None, verdict)
-
-
-def _containers(fields: dict[str, Spec]) -> None:
-    """Index, per shape, the keys whose values may hold further known fields."""
-    _CONTAINERS[id(fields)] = frozenset(k for k, s in fields.items()
-                                        if s.kind == OBJ or (s.kind == LIST and s.item is not None
-                                                             and s.item.kind == OBJ))
-    for s in fields.values():
-        if s.kind == OBJ and s.fields is not None:
-            _containers(s.fields)
-        elif s.kind == LIST and s.item is not None and s.item.kind == OBJ and s.item.fields is not None:
-            _containers(s.item.fields)
-
-
-_CONTAINERS: dict[int, frozenset] = {}
-for _f in (HOSO_FIELDS, DANHGIA_FIELDS, THUTUC_FIELDS, DONVI_FIELDS):
-    _containers(_f)
-
-
-def _ngay_verdict(rec: Any, fields: dict[str, Spec]) -> str:
-    verdict = [0, 0]
-    _unknown_ngay(rec, fields, verdict)
-    if verdict[0] == 0:
-        return "khong_co"
-    return "khong_hop_le" if verdict[1] else "hop_le"
-
-
 def _join(values: Iterable[str]) -> str:
     return "|".join(values)
 
@@ -248,35 +194,43 @@ def _tree(fields: dict[str, Spec], prefix: str = "") -> list[tuple[str, str, Spe
 
 class _Deep:
     """Column builders for the fields below the top level, filled sparsely (most records have
-    few nested values): defaults first, then one walk per present container."""
+    few nested values): every column starts as its default, then one walk per present
+    container writes record ``i``'s cells. Each node is bound once to its own column lists
+    (:meth:`bind`), so a visit does no look-up by name."""
 
     def __init__(self, n: int):
         self.n = n
         self.cols: dict[str, list] = {}
 
-    def col(self, name: str, default: Any) -> list:
-        c = self.cols.get(name)
-        if c is None:
-            c = self.cols[name] = [default] * self.n
-        return c
+    def bind(self, node: tuple) -> tuple:
+        """(key, kind, kieu column, ma column | None, ngay column | None, bound children)."""
+        key, name, spec, children = node
+        n = self.n
+        kieu = self.cols[f"kieu:{name}"] = [ABSENT] * n
+        ma = ngay = None
+        if spec.kind == ENUM:
+            ma = self.cols[f"ma:{name}"] = [None] * n
+        elif spec.kind == TS:
+            ngay = self.cols[f"ngay:{name}"] = [None] * n
+        return key, spec.kind, kieu, ma, ngay, [self.bind(c) for c in children]
 
     def visit(self, i: int, node: tuple, values: list, in_array: bool) -> None:
         """``values``: what the path reaches in record ``i`` (several when inside an array)."""
-        _, name, spec, children = node
-        k = spec.kind
+        _, k, kieu, ma, ngay, children = node
         if in_array:
-            types = sorted({json_type(v, k) for v in values} - {ABSENT})
-            self.col(f"kieu:{name}", ABSENT)[i] = "|".join(types) if types else ABSENT
+            types = {_fast_type(v, k) for v in values}
+            types.discard(ABSENT)
+            kieu[i] = ("|".join(sorted(types)) if len(types) > 1 else types.pop()) if types else ABSENT
         else:
-            self.col(f"kieu:{name}", ABSENT)[i] = json_type(values[0], k) if values else ABSENT
-        if k == ENUM:
+            kieu[i] = _fast_type(values[0], k)
+        if ma is not None:
             codes = [v for v in values if isinstance(v, str) and v != ""]
             if codes:
-                self.col(f"ma:{name}", None)[i] = "|".join(sorted(set(codes))) if in_array else codes[0]
-        elif k == TS:
+                ma[i] = "|".join(sorted(set(codes))) if in_array else codes[0]
+        elif ngay is not None:
             texts = [v for v in values if isinstance(v, str) and v != ""]
             if texts:
-                self.col(f"ngay:{name}", None)[i] = "|".join(texts)
+                ngay[i] = "|".join(texts)
         if not children:
             return
         if k == LIST:
@@ -293,31 +247,26 @@ class _Deep:
                         self.visit(i, child, vals, in_array)
 
 
-def _deep_defaults(nodes: list, out: list) -> None:
-    for _, name, spec, children in nodes:
-        out.append((f"kieu:{name}", ABSENT))
-        if spec.kind == ENUM:
-            out.append((f"ma:{name}", None))
-        elif spec.kind == TS:
-            out.append((f"ngay:{name}", None))
-        _deep_defaults(children, out)
+_SIMPLE_TYPES = {int: "integer", bool: "boolean", dict: "object", list: "array", type(None): ABSENT}
+
+
+def _fast_type(v: Any, k: str) -> str:
+    """:func:`json_type`, with the common cases first."""
+    t = type(v)
+    if t is str:
+        return "string" if v != "" or k in _NUMERIC_KINDS else ABSENT
+    simple = _SIMPLE_TYPES.get(t)
+    return simple if simple is not None else json_type(v, k)
 
 
 _TEXT_KINDS = (STR, TS, ENUM)
+_NUMERIC_KINDS = (NUM, INT, LIST, OBJ)  # "" is a type error there, absent in a text field
 
 
-def _top_type(v: Any, k: str) -> str:
-    t = type(v)
-    if t is str:
-        return "string" if v != "" or k not in _TEXT_KINDS else ABSENT
-    if v is None:
-        return ABSENT
-    return json_type(v, k)
-
-
-def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool = True) -> pd.DataFrame:
     """A flat table of the records of ``kind`` (ho_so, danh_gia, thu_tuc, don_vi), one row per
-    staged row ``(seq, record)``; see the module docstring for the columns."""
+    staged row ``(seq, record)``; see the module docstring for the columns. With
+    ``categorical=False`` the columns stay plain (for chunks to be joined, then :func:`typed`)."""
     fields = KIND_FIELDS[kind]
     tree = _tree(fields)
     ref_field = REF_FIELD[kind]
@@ -334,9 +283,10 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
     cols["kieu:$"] = [json_type(r, OBJ) for r in recs]
     deep = _Deep(n)
     for key, name, spec, children in tree:
+        children = [deep.bind(c) for c in children]
         k = spec.kind
         vals = [d.get(key) for d in dicts]
-        cols[f"kieu:{name}"] = [_top_type(v, k) for v in vals]
+        cols[f"kieu:{name}"] = [_fast_type(v, k) for v in vals]
         if k == ENUM:
             cols[f"ma:{name}"] = [str_or_none(v) for v in vals]
         elif k == TS:
@@ -358,11 +308,8 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
                         for child in children:
                             if child[0] in v:
                                 deep.visit(i, child, [v[child[0]]], False)
-    defaults: list = []
-    _deep_defaults([c for *_, ch in tree for c in ch], defaults)
-    for col, default in defaults:
-        cols[col] = deep.cols.get(col) or [default] * n
-    cols["ngay_ngoai_hop_dong"] = [_ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
+    cols.update(deep.cols)
+    cols["ngay_ngoai_hop_dong"] = [ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
     if kind == "ho_so":
         _dossier_numbers(dicts, cols)
     frame = pd.DataFrame(cols)
@@ -371,11 +318,18 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
         others = [c for c in frame.columns if c not in ("seq", "ref", "kieu:$")]
         frame[others] = frame[others].astype(object)
         frame.loc[not_object, others] = None
-    # Types and codes take a handful of values: as categoricals, GX's filters and set look-ups
-    # over half a million rows cost about half as much (same verdicts; a test compares).
+    return typed(frame) if categorical else frame
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Types and codes take a handful of values: as categoricals, GX's filters and set look-ups
+    over half a million rows cost about half as much (same verdicts; a test compares), and the
+    frame of a whole window takes a fraction of the memory. Numbers become numeric columns."""
     for c in frame.columns:
-        if c.startswith(("kieu:", "ma:")) or c == "ngay_ngoai_hop_dong":
+        if c.startswith(("kieu:", "ma:", "trang_thai_va_kieu:")) or c == "ngay_ngoai_hop_dong":
             frame[c] = frame[c].astype("category")
+        elif c.startswith(("so:", "gia_min:", "vi_tri:")):
+            frame[c] = pd.to_numeric(frame[c], errors="raise")
     return frame
 
 
@@ -402,17 +356,18 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
     none); ``so:ThongTinEForm.SoTruong`` / ``so:ThongTinEForm.SoTruongTuDong``: the e-form
     counts as the figures add them up (absent = 0) when ThongTinEForm is an object and the
     count is an integer, else null."""
-    gmin, n_all, n_auto = [], [], []
+    gmin, gpos, n_all, n_auto = [], [], [], []
     for d in dicts:
         fees = d.get("DanhSachLePhi")
-        low = None
+        low = pos = None
         if isinstance(fees, list):
-            for fee in fees:
+            for i, fee in enumerate(fees):
                 if isinstance(fee, dict):
                     g = _number(fee.get("Gia"))
                     if g is not None and (low is None or g < low):
-                        low = g
+                        low, pos = g, i
         gmin.append(low)
+        gpos.append(pos)
         form = d.get("ThongTinEForm")
         if isinstance(form, dict):
             n_all.append(_count(form.get("SoTruong")))
@@ -421,9 +376,16 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
             n_all.append(None)
             n_auto.append(None)
     cols["gia_min:DanhSachLePhi[].Gia"] = gmin
+    cols["vi_tri:DanhSachLePhi[].Gia"] = gpos  # which item holds that smallest amount (for the steward)
     # §2: K is the end of a *finished* dossier (status 7–10); on any other status it is ignored.
     cols["thoi_diem_ket_thuc"] = [k if s in FINISHED_STATUSES else None
                                   for k, s in zip(cols["thoi_diem:NgayKetThucXuLy"], cols["ma:TrangThaiHoSo"])]
+    # The status beside the JSON type of T and of K, as one fact ("10|absent"): the suites forbid
+    # a received / finished status with T / K absent (set look-ups; GX's column-pair set
+    # expectation walks the rows one by one in pandas).
+    for name in ("NgayTiepNhan", "NgayKetThucXuLy"):
+        cols[f"trang_thai_va_kieu:{name}"] = [f"{s}|{t}" if s is not None else None
+                                             for s, t in zip(cols["ma:TrangThaiHoSo"], cols[f"kieu:{name}"])]
     cols["so:ThongTinEForm.SoTruong"] = n_all
     cols["so:ThongTinEForm.SoTruongTuDong"] = n_auto
 

@@ -239,7 +239,7 @@ def quarters_overview(store: st.Store, settings: Settings, run_info: RunInfo | N
     """Agency × quarter: state, version, receipt, deadline and the runs (newest quarter first).
     Quarters come from the store and, for each configured agency, every window from the
     earliest known (at most four back) to the last closed one, so a quarter never run shows."""
-    partitions = set(store.known_partitions())
+    partitions = set(store.partitions())
     agencies = sorted({a for a, _ in partitions} | set(settings.agencies or (settings.agency,)))
     last = last_closed_window(now_local(), settings.window_rule)
     expected = [last]
@@ -373,7 +373,7 @@ class Urls:
 
 def _versions(store: st.Store, agency: str, key: str) -> list[dict]:
     out = []
-    for row in store.reports_of_window(agency, key):
+    for row in store.window_reports(agency, key):
         body = _json(row.get("body")) or {}
         receipt = _json(row.get("receipt")) or {}
         out.append({**row, "body": body, "receipt": receipt})
