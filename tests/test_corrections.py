@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from parreport import db, pipeline
+from parreport import pipeline
 from parreport import store as st
 from parreport.quality.corrections import (
     CorrectionError,
@@ -23,13 +23,10 @@ KEY = WINDOW.key
 
 
 @pytest.fixture()
-def store(tmp_path):
-    db.upgrade(f"sqlite:///{tmp_path}/store.db")
-    s = st.Store(f"sqlite:///{tmp_path}/store.db")
+def store(sqlite_store):
     dossiers = [HAND_MADE[m][0] for m in ("HM-OK-FULL", "HM-PROC", "HM-FEE", "HM-OK-MIN")]
-    stage(s, units=UNITS, procedures=PROCEDURES, dossiers=dossiers, ratings=[])
-    yield s
-    s.dispose()
+    stage(sqlite_store, units=UNITS, procedures=PROCEDURES, dossiers=dossiers, ratings=[])
+    return sqlite_store
 
 
 def count(store, table) -> int:

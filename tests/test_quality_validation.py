@@ -26,6 +26,7 @@ from parreport.quality.validation import (
     validate_partition,
 )
 
+from tests.support.stores import new_store
 from tests.support.rules import RULE_TITLES, RuleContext, check_dossier, check_rating, valid_timestamp
 from tests.test_quality_fixtures import (
     AGENCY,
@@ -216,7 +217,7 @@ def test_the_rulebook_names_every_rule_of_section_5_with_its_meta():
 def test_an_edited_suite_changes_the_next_run(tmp_path, monkeypatch):
     """The steward's path: copy the suites, change a parameter and a severity, point
     PARREPORT_EXPECTATIONS_DIR at the copy, validate again: the verdicts move."""
-    store = st.Store(f"sqlite:///{tmp_path}/store.db")
+    store = new_store(f"sqlite:///{tmp_path}/store.db")
     dossiers = [HAND_MADE["HM-OK-FULL"][0], HAND_MADE["HM-FEE"][0], HAND_MADE["HM-PROC"][0]]
     stage(store, units=UNITS, procedures=PROCEDURES, dossiers=dossiers, ratings=[])
     run = dict(agency=AGENCY, window=WINDOW, data_dir=tmp_path, run_id="r", threshold=1.0, write_docs=False)
@@ -257,8 +258,7 @@ def test_a_broken_suite_stops_validation_clearly(tmp_path, monkeypatch):
 
 
 def test_threshold_stops_the_run_and_stores_the_quarantine(tmp_path):
-    db.upgrade(f"sqlite:///{tmp_path}/store.db")
-    store = st.Store(f"sqlite:///{tmp_path}/store.db")
+    store = new_store(f"sqlite:///{tmp_path}/store.db")
     good = [r for r, rules in HAND_MADE.values() if not rules]
     bad = [HAND_MADE["HM-PROC"][0], HAND_MADE["HM-FEE"][0]]
     stage(store, units=UNITS, procedures=PROCEDURES, dossiers=good * 0 + good + bad, ratings=[])
@@ -308,7 +308,7 @@ def test_more_than_two_hundred_failures_of_a_pair_expectation_are_all_found():
 def test_frames_built_in_chunks_give_the_same_verdicts(tmp_path, monkeypatch):
     from parreport.quality import validation
 
-    store = st.Store(f"sqlite:///{tmp_path}/store.db")
+    store = new_store(f"sqlite:///{tmp_path}/store.db")
     stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[r for r, _ in HAND_MADE.values()] + NOT_OBJECT,
           ratings=RATINGS)
     run = dict(agency=AGENCY, window=WINDOW, data_dir=tmp_path, run_id="r", threshold=1.0, write_docs=False)

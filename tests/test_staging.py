@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from parreport import db
+
 from parreport import pipeline
 from parreport import store as st
 from parreport.config import Settings
@@ -53,11 +55,14 @@ def _extract(tmp_path, records_by_page: list[list]) -> dict:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/store.db"
+        url = f"sqlite:///{tmp_path}/store.db"
+        db.upgrade(url)
+        yield url
     else:
         if not postgres.available():
             pytest.fail("PostgreSQL (Debian package 'postgresql') is required for this test")
         with postgres.temporary_postgres() as url:
+            db.upgrade(url)
             yield url
 
 
