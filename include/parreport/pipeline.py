@@ -149,8 +149,7 @@ def validate(settings: Settings, period: Period, run_id: str | None = None) -> d
     from .quality.validation import BlockingFailuresExceeded, validate_partition
 
     run_id = run_id or story.adhoc_run_id(settings.data_path, period.agency, period.window.key)
-    store = open_store(settings)
-    try:
+    with open_store(settings) as store:
         try:
             summary = validate_partition(store, agency=period.agency, window=period.window,
                                          data_dir=settings.data_path, run_id=run_id,
@@ -165,8 +164,6 @@ def validate(settings: Settings, period: Period, run_id: str | None = None) -> d
             store, settings.data_path, period.agency, period.window.key, run_id, total=summary.get("dossiers"),
             threshold=settings.blocking_threshold, summary=summary))
         return summary
-    finally:
-        store.dispose()
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -212,9 +209,8 @@ class _Stored:
 
 def compute(settings: Settings, period: Period, run_id: str) -> dict:
     """Biểu 06 and every indicator from the accepted records; the identities are checked first."""
-    store = open_store(settings)
     agency, key, window = period.agency, period.window.key, period.window
-    try:
+    with open_store(settings) as store:
         units = _as_dicts(store.records(st.units, agency, key))
         procedures = _as_dicts(store.records(st.procedures, agency, key))
         # Streamed from the store at each pass (Biểu 06, then the indicators): the window's
@@ -232,8 +228,6 @@ def compute(settings: Settings, period: Period, run_id: str) -> dict:
                    "ChatLuongDuLieu": _quality(store, period, bieu06, portal_rows)}
         content = json_safe(content)
         store.save_figures(agency, key, content, run_id)
-    finally:
-        store.dispose()
     story.record(settings, period, run_id, "compute", "ok", story.figures_detail(content))
     total = bieu06[-1]
     log.info("Biểu 06 (TONG): tiếp nhận %d, đã giải quyết %d, đang giải quyết %d; %d chỉ tiêu",
@@ -267,9 +261,8 @@ def _history(store: st.Store, agency: str, window: Window) -> list[tuple[Window,
 def build_report(settings: Settings, period: Period, run_id: str) -> dict:
     """Build what the report says (the body without its version members and signature) and
     store it as the quarter's draft; the version is decided when it is submitted."""
-    store = open_store(settings)
     agency, w = period.agency, period.window
-    try:
+    with open_store(settings) as store:
         content = store.load_figures(agency, w.key)
         if content is None:
             raise RuntimeError("chưa có số liệu cho kỳ này: chạy lại bước tính số liệu")
@@ -285,8 +278,6 @@ def build_report(settings: Settings, period: Period, run_id: str) -> dict:
         sha = figures_sha(core)
         store.save_draft(agency, w.key, core, sha, run_id)
         accepted = [v for v in store.report_versions(agency, w.year, w.quarter) if v["status"] == "ACCEPTED"]
-    finally:
-        store.dispose()
     last = accepted[-1] if accepted else None
     unchanged = last is not None and last["figures_sha"] == sha
     story.record(settings, period, run_id, "build", "ok",
@@ -309,9 +300,8 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
     storing its receipt is adopted (same SHA-256), never sent twice, and a version this
     installation never recorded stops the submission for an operator to look at.
     """
-    store = open_store(settings)
     agency, w = period.agency, period.window
-    try:
+    with open_store(settings) as store:
         draft = store.load_draft(agency, w.key)
         if draft is None:
             raise RuntimeError("chưa có báo cáo để gửi: chạy lại bước lập báo cáo")
@@ -368,8 +358,6 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
                 "version": version, "MaTiepNhan": result.receipt.get("MaTiepNhan"),
                 "TrangThai": result.receipt.get("TrangThai"), "LyDoDieuChinh": body.get("LyDoDieuChinh")})
             return accepted_summary
-    finally:
-        store.dispose()
 
 
 def _change_reason(store: st.Store, period: Period, last: dict, core: dict, version: int) -> str:
