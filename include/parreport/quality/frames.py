@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -77,10 +77,6 @@ __all__ = [
     "json_type",
     "allowed_types",
     "records_frame",
-    "dossier_frame",
-    "rating_frame",
-    "procedure_frame",
-    "unit_frame",
     "KIND_FIELDS",
 ]
 
@@ -150,30 +146,6 @@ def field_paths(fields: dict[str, Spec], prefix: str = "", steps: tuple[str, ...
         elif spec.kind == OBJ:
             out.extend(field_paths(spec.fields or {}, path + ".", st))
     return out
-
-
-def _values_at(rec: dict, steps: tuple[str, ...]) -> Iterator[Any]:
-    """The values a path reaches, following only containers of the right JSON type (a list
-    where an object belongs is a type error of that field; nothing below it is looked at)."""
-    current: list[Any] = [rec]
-    for step in steps:
-        nxt: list[Any] = []
-        if step == "[]":
-            for c in current:
-                if isinstance(c, list):
-                    nxt.extend(c)
-        else:
-            for c in current:
-                if isinstance(c, dict) and step in c:
-                    nxt.append(c[step])
-        current = nxt
-        if not current:
-            return iter(())
-    return iter(current)
-
-
-def _join(values: Iterable[str]) -> str:
-    return "|".join(values)
 
 
 def _tree(fields: dict[str, Spec], prefix: str = "") -> list[tuple[str, str, Spec, list]]:
@@ -389,18 +361,3 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
     cols["so:ThongTinEForm.SoTruong"] = n_all
     cols["so:ThongTinEForm.SoTruongTuDong"] = n_auto
 
-
-def dossier_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
-    return records_frame("ho_so", rows)
-
-
-def rating_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
-    return records_frame("danh_gia", rows)
-
-
-def procedure_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
-    return records_frame("thu_tuc", rows)
-
-
-def unit_frame(rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
-    return records_frame("don_vi", rows)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from .suites import SUITE_TITLES, load_suite_dicts
+from .suites import load_suite_dicts
 
 log = logging.getLogger(__name__)
 
@@ -224,9 +224,3 @@ def _complete(gx, ctx, frame: pd.DataFrame, cfg, parameters: dict, expected: int
     if len(seqs) < expected:  # pragma: no cover - defensive
         raise GXRunError(f"{cfg.type}: GX đếm {expected} dòng vi phạm nhưng chỉ trả về {len(seqs)}")
     return sorted(seqs)
-
-
-def docs_title(suite: str) -> str:
-    return SUITE_TITLES.get(suite, suite)
-
-
