@@ -26,7 +26,7 @@ import pytest
 from parreport.periods import window_for
 from parreport.report.signing import generate_keypair
 from parreport.sandbox.runner import run_sandbox
-from tests.support import browser
+from tests.support import browser, polling
 from tests.support.stack import production_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -46,18 +46,8 @@ def conn(url: str, client_id: str, secret: str) -> str:
 
 
 def wait_for(what: str, timeout: float, probe, stack, interval: float = 2.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        stack.check_alive()
-        try:
-            value = probe()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
-            last = exc
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not after {timeout:.0f} s (last error: {last!r})\n{stack.diagnostics()}")
+    return polling.wait_for(what, probe, timeout=timeout, alive=stack.check_alive, diagnostics=stack.diagnostics,
+                            interval=interval)
 
 
 def test_a_quarter_runs_on_the_production_stack(tmp_path):

@@ -36,6 +36,7 @@ from parreport import calendar_timetable as ct  # noqa: E402
 from parreport import serve  # noqa: E402
 from parreport.calendar_timetable import ReportingWindowTimetable, data_interval_for  # noqa: E402
 from parreport.config import load_settings  # noqa: E402
+from tests.support import polling  # noqa: E402
 from parreport.periods import window_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,18 +164,8 @@ def stop_threshold(planted: int, total: int) -> str:
 
 
 def wait_for(what: str, probe, s, timeout: float, interval: float = 2.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        s.alive()
-        try:
-            value = probe()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
-            last = exc
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not after {timeout:.0f} s (last: {last!r})\n{s.output()[-3000:]}")
+    return polling.wait_for(what, probe, timeout=timeout, alive=s.alive, diagnostics=lambda: s.output()[-3000:],
+                            interval=interval)
 
 
 def task_log(api, run_id: str, ti: dict) -> str:

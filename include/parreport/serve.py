@@ -278,7 +278,12 @@ def stop_components(components: list[Component], grace: float = STOP_GRACE) -> N
 
 def marked_processes(marker: str) -> list[int]:
     """Processes (other than this one) whose environment carries ``PARREPORT_SERVE_ID=<marker>``."""
-    needle = f"{MARKER_VAR}={marker}".encode()
+    return processes_with(MARKER_VAR, marker)
+
+
+def processes_with(name: str, value: str) -> list[int]:
+    """Processes (other than this one) whose environment has ``name=value``."""
+    needle = f"{name}={value}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -289,7 +294,7 @@ def marked_processes(marker: str) -> list[int]:
     return found
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
     return str(pid)
@@ -298,7 +303,7 @@ def _cmdline(pid: int) -> str:
 def sweep(marker: str) -> list[str]:
     """SIGKILL any process this start created that outlived its group; their command lines."""
     left = marked_processes(marker)
-    names = [_cmdline(pid)[:80] for pid in left]
+    names = [cmdline(pid)[:80] for pid in left]
     for pid in left:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)

@@ -12,7 +12,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 __all__ = ["Hook", "Smtp", "OneRowSession"]
 
 
-class Hook:
+class _LocalServer:
+    """A socketserver on 127.0.0.1 (a free port), served in a thread while the ``with`` lasts."""
+
+    def _serve(self, server) -> None:
+        self.server = server
+        self.port = server.server_address[1]
+        self.thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+
+class Hook(_LocalServer):
     """A webhook receiver: records every POST, answers the queued statuses, then 200."""
 
     def __init__(self, statuses=()):
@@ -34,17 +52,7 @@ class Hook:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
 
     def connection(self, **extra) -> str:
         return json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": self.port, "schema": "http",
@@ -52,7 +60,7 @@ class Hook:
                            "extra": {"path": "/hooks/TOKEN-BI-MAT-123", "backoff": 0.01, **extra}})
 
 
-class Smtp:
+class Smtp(_LocalServer):
     """A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT)."""
 
     def __init__(self):
@@ -104,17 +112,7 @@ class Smtp:
             daemon_threads = True
             allow_reuse_address = True
 
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Server(("127.0.0.1", 0), Handler))
 
     def connection(self, **extra) -> str:
         return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": self.port,

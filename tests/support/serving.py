@@ -34,16 +34,9 @@ def clean_env(home: Path, **extra: str) -> dict:
 
 def leftovers(home: Path) -> list[str]:
     """Command lines of the processes (but this one) whose environment names ``home`` as AIRFLOW_HOME."""
-    needle = f"AIRFLOW_HOME={home}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(f"{entry.name}: " + (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                    errors="replace")[:160])
-    return found
+    from parreport.serve import cmdline, processes_with
+
+    return [f"{pid}: {cmdline(pid)[:160]}" for pid in processes_with("AIRFLOW_HOME", str(home))]
 
 
 def kill_leftovers(home: Path) -> None:
