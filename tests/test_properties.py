@@ -13,19 +13,11 @@ from hypothesis import strategies as st
 
 from parreport.periods import WINDOW_RULES, last_closed_window, window_containing, window_for
 from parreport.quality.dedupe import dedupe
-from parreport.quality.rules import (
-    HOSO_FIELDS,
-    RULE_TITLES,
-    STR,
-    TS,
-    ENUM,
-    RuleContext,
-    check_dossier,
-    parse_timestamp,
-    valid_timestamp,
-)
+from parreport.quality.contract import ENUM, HOSO_FIELDS, STR, TS, valid_timestamp
+from parreport.quality.rules import RULE_TITLES
 from parreport.report.signing import SignatureInvalid, content_sha256, generate_keypair, sign_body, verify_body
 from parreport.timeutil import BadTimestamp, format_ts, parse_ts
+from tests.support.rules import RuleContext, check_dossier, parse_timestamp
 
 SECOND = timedelta(seconds=1)
 moments = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2199, 12, 31, 23, 59, 59)).map(
