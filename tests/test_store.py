@@ -80,3 +80,13 @@ def test_readers_answer_what_the_pages_and_the_cli_ask(store):
         {"run_id": "run-9", "validated_at": st.utcnow(), "data_docs": "/dd/index.html", "content": {"big": 1}}])
     assert store.latest_validation("A", "2025Q1")["data_docs"] == "/dd/index.html"
     assert "content" not in store.latest_validation("A", "2025Q1")
+
+
+def test_every_record_kind_names_a_staged_table_and_its_reference_column():
+    from parreport.kinds import KINDS, by_dataset
+
+    for kind in KINDS:
+        table = st.metadata.tables[kind.table]
+        assert {"agency", "window_key", "seq", "record"} <= set(table.c.keys()), kind.table
+        assert kind.ref_column is None or kind.ref_column in table.c, kind
+        assert by_dataset(kind.dataset) is kind

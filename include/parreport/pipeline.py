@@ -17,7 +17,7 @@ from . import story
 from .config import Settings
 from .extract import ExtractResult, extract_dataset, raw_root, read_record_texts
 from .files import write_json
-from .kinds import DATASETS
+from .kinds import DATASETS, by_dataset
 from .figures import check_identities, compute_bieu06, compute_indicators, reconcile_bieu06
 from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key
@@ -86,14 +86,6 @@ def extract(settings: Settings, portal: Endpoint, period: Period, run_id: str, d
 
 
 # -- load ---------------------------------------------------------------------------------------
-_TABLES = {"units": st.units, "procedures": st.procedures, "dossiers": st.dossiers,
-           "ratings": st.ratings, "bieu06": st.portal_bieu06}
-
-
-_REF_COLUMNS = {"units": ("ma_don_vi", "MaDonVi"), "procedures": ("ma_tthc", "MaTTHC"),
-                "dossiers": ("ma_ho_so", "MaHoSo"), "ratings": ("ma_danh_gia", "MaDanhGia")}
-
-
 def load(settings: Settings, period: Period, extracts: dict[str, dict], run_id: str) -> dict:
     """Stage every extracted dataset into its (agency × window) partition, replacing it.
 
@@ -106,8 +98,9 @@ def load(settings: Settings, period: Period, extracts: dict[str, dict], run_id: 
             result = ExtractResult(**{k: v for k, v in extracts[dataset].items() if k != "http"})
             key_fn = {"dossiers": dossier_key, "procedures": procedure_key}.get(dataset)
             deduper = Deduper(key_fn) if key_fn else None
-            ref_column, ref_field = _REF_COLUMNS.get(dataset, (None, None))
-            n = store.stage_partition(_TABLES[dataset], period.agency, period.window.key,
+            kind = by_dataset(dataset)
+            ref_column, ref_field = (kind.ref_column, kind.ref_field) if kind.ref_column else (None, None)
+            n = store.stage_partition(st.metadata.tables[kind.table], period.agency, period.window.key,
                                       _staged_rows(read_record_texts(result.raw_dir), deduper, ref_field),
                                       ref_column)
             duplicates = deduper.dropped if deduper else 0
