@@ -85,6 +85,9 @@ def missing_parameters(expectation: dict, parameters: dict) -> set[str]:
 
 def _context(docs_dir: Path | None):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # GX narrates its own start-up at INFO (hundreds of lines per run); the task log is for what
+    # the pipeline did: GX's warnings and errors still reach it.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
 
     ctx = gx.get_context(mode="ephemeral")
