@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -23,6 +22,7 @@ from parreport.periods import window_for
 from parreport.report.signing import generate_keypair, verify_body
 from parreport.sandbox.generator import GeneratorConfig, generate
 from parreport.sandbox.runner import run_sandbox
+from tests.support.airflow_home import airflow_env, http_conn
 from tests.support import expected as X
 
 pytestmark = pytest.mark.e2e
@@ -47,16 +47,6 @@ def keys():
     return generate_keypair()
 
 
-def airflow_env(home: Path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
-    env.update({
-        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        **extra,
-    })
-    return env
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-home")
@@ -65,19 +55,13 @@ def home(tmp_path_factory):
     return home
 
 
-def conn(url: str, client_id: str, secret: str) -> str:
-    host, port = url.removeprefix("http://").split(":")
-    return json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http",
-                       "login": client_id, "password": secret})
-
-
 def run_quarter(home: Path, sb, keys, **extra_env) -> subprocess.CompletedProcess:
     # The sandbox plants ~1.1 % invalid dossiers in this window: above the default stop threshold
     # (1 %), which has its own test; here the report must go out with them quarantined.
     extra_env.setdefault("PARREPORT_BLOCKING_THRESHOLD", "0.05")
     env = airflow_env(home, PARREPORT_PAGE_SIZE="200", PARREPORT_RECEIPT_POLL_SECONDS="1", **extra_env)
-    env["AIRFLOW_CONN_DVC_PORTAL"] = conn(sb.portal_url, *sb.portal_client)
-    env["AIRFLOW_CONN_SNV_REPORT_API"] = conn(sb.intake_url, *sb.intake_client[:2])
+    env["AIRFLOW_CONN_DVC_PORTAL"] = http_conn(sb.portal_url, *sb.portal_client)
+    env["AIRFLOW_CONN_SNV_REPORT_API"] = http_conn(sb.intake_url, *sb.intake_client[:2])
     env["AIRFLOW_CONN_REPORT_SIGNING_KEY"] = json.dumps(
         {"conn_type": "generic", "password": keys[0], "extra": {"kid": "huế-2025"}})
     conf = json.dumps({"year": YEAR, "quarter": QUARTER, "agency": AGENCY})
@@ -192,7 +176,7 @@ def test_the_run_ends_at_acceptance_and_announces_it(first_run, home, sandbox):
 def follow_receipts(home: Path, sb, **extra_env) -> subprocess.CompletedProcess:
     """`airflow dags test receipt_follow_up` against the intake ``sb``."""
     env = airflow_env(home, PARREPORT_RECEIPT_POLL_SECONDS="1", PARREPORT_RECEIPT_WAIT_HOURS="0.02", **extra_env)
-    env["AIRFLOW_CONN_SNV_REPORT_API"] = conn(sb.intake_url, *sb.intake_client[:2])
+    env["AIRFLOW_CONN_SNV_REPORT_API"] = http_conn(sb.intake_url, *sb.intake_client[:2])
     proc = subprocess.run([AIRFLOW, "dags", "test", "receipt_follow_up"], env=env, capture_output=True, text=True,
                           timeout=300)
     (home / f"follow-up-{len(list(home.glob('follow-up-*')))}.log").write_text(proc.stdout + proc.stderr)

@@ -11,7 +11,6 @@ reads the outcome from the intake, the store and Airflow's task instances instea
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from parreport.report.signing import SignatureInvalid, generate_keypair, verify_
 from parreport.sandbox.generator import GeneratorConfig
 from parreport.sandbox.province import generate_province
 from parreport.sandbox.runner import run_sandbox
+from tests.support.airflow_home import airflow_env, conn_var, http_conn
 from tests.support import expected as X
 
 pytestmark = pytest.mark.e2e
@@ -37,26 +37,6 @@ YEAR, QUARTER = 2025, 1
 AGENCIES = ["000.00.20.H57", "000.00.21.H57", "000.00.22.H57", "000.00.23.H57", "000.00.24.H57"]
 HEALTHY, FAILING, REFUSED = AGENCIES[:3], AGENCIES[3], AGENCIES[4]
 RUN_TIMEOUT = 300  # seconds for the whole province's `dags test` (~60–150 s measured on 2 shared cores)
-
-
-def airflow_env(home: Path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PARREPORT"))}
-    env.update({
-        "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        **extra,
-    })
-    return env
-
-
-def conn_var(conn_id: str) -> str:
-    return "AIRFLOW_CONN_" + conn_id.upper()
-
-
-def http_conn(url: str, client_id: str, secret: str) -> str:
-    host, port = url.removeprefix("http://").split(":")
-    return json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http",
-                       "login": client_id, "password": secret})
 
 
 def kid_of(agency: str) -> str:
