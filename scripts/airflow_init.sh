@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The init service of docker-compose.yaml (tests/test_production_stack.py runs this same file):
+# The init service of docker-compose.yaml (tests/system/test_production_stack.py runs this same file):
 #   1. Airflow's metadata database (`airflow db migrate`; with the FAB auth manager configured it
 #      migrates the users and roles tables too);
 #   2. the pipeline's store (`parreport db upgrade`: creates the PostgreSQL database when missing,

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from parreport import cli, db
 from parreport import store as st
-from tests.test_quality_fixtures import AGENCY, HAND_MADE, PROCEDURES, UNITS, WINDOW, stage
+from tests.support.quality_fixtures import AGENCY, HAND_MADE, PROCEDURES, UNITS, WINDOW, stage
 
 VIOLATIONS = {
     1: [{"rule": "unknown_procedure", "field": "MaTTHC",

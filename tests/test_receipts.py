@@ -16,7 +16,7 @@ from parreport.report.payload import build_core, finalize
 from parreport.report.signing import content_sha256, generate_keypair, sign_body
 from parreport.sandbox.runner import run_sandbox
 
-from test_documents import AGENCY, AGENCY_NAME, CONTENT
+from tests.support.report_content import AGENCY, AGENCY_NAME, CONTENT
 
 WINDOW = window_for(2025, 1)
 RETURNED = {"MaTiepNhan": "SNV-2025-000007", "ThoiDiemTiepNhan": "2025-03-16T08:00:00+07:00", "TrangThai": "TRA_LAI",

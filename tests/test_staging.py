@@ -100,7 +100,7 @@ def test_streamed_staging_equals_the_list_dedupe(tmp_path, store_url):
 
 def test_a_plain_page_is_written_as_the_standard_library_writes_it():
     from parreport.privacy import strip_page
-    from tests.test_quality_fixtures import sandbox_records
+    from tests.support.quality_fixtures import sandbox_records
 
     _, records = sandbox_records()
     kept, plain = strip_page(records, "dossiers", set())

@@ -27,6 +27,7 @@ from parreport.config import load_settings  # noqa: E402
 from parreport import periods  # noqa: E402
 from parreport.periods import closed_window_at, window_for  # noqa: E402
 from parreport.pipeline import resolve_period  # noqa: E402
+from tests.support.dags import PROBE_DAG
 
 ROOT = Path(__file__).resolve().parents[1]
 VN = pendulum.FixedTimezone(7 * 3600)
@@ -236,30 +237,6 @@ def test_invalid_arguments():
     with pytest.raises(ValueError):
         ReportingWindowTimetable(delay=3600)  # type: ignore[arg-type]
 
-
-PROBE_DAG = '''
-from datetime import timedelta
-
-import pendulum
-from airflow.sdk import dag, task
-
-from parreport.alerts import deadline_alert, notify_failure
-from parreport.calendar_timetable import ReportingWindowTimetable
-
-
-@dag(dag_id="calendar_probe", schedule=ReportingWindowTimetable(rule="nd09", delay=timedelta(hours=12)),
-     start_date=pendulum.datetime(2023, 12, 15, tz="Asia/Ho_Chi_Minh"), catchup=True,
-     deadline=deadline_alert(), default_args={"on_failure_callback": notify_failure})
-def calendar_probe():
-    @task
-    def noop():
-        return 1
-
-    noop()
-
-
-calendar_probe()
-'''
 
 PROBE = r'''
 import json, sys

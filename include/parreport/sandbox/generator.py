@@ -29,7 +29,7 @@ Ground truth exposed for tests of the rest of the pipeline:
   The mutations are chosen so that they break no other rule as a side effect, under the
   reading: a present value of the wrong JSON type is ``bad_type``, a string outside its list
   is ``bad_code``, an unreadable ``Ngay*`` value (nested ones included) is ``bad_timestamp``
-  (and not also "received without T"). tests/test_sandbox_generator.py re-derives the map with
+  (and not also "received without T"). tests/sandbox/test_generator.py re-derives the map with
   an independent check of INDICATORS.md §5 and requires equality.
 - ``Dataset.warnings``: MaHoSo -> ``{"due_before_received"}`` (NgayHenTra < NgayTiepNhan on an
   otherwise valid dossier).

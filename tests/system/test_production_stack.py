@@ -31,7 +31,7 @@ from tests.support.stack import production_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "production-stack"
 DAG_ID = "quarterly_par_report"
 AGENCY = "000.00.20.H57"

@@ -30,7 +30,7 @@ from tests.support import expected as X
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 SEED, PER_QUARTER = 5, 300
 YEAR, QUARTER = 2025, 1

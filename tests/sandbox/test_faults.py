@@ -117,7 +117,7 @@ def test_a_cursor_that_always_expires_ends_in_a_clear_failure(tmp_path):
 # -- the intake's answer cut short after acceptance -----------------------------------------------
 def test_an_acceptance_whose_answer_is_cut_short_is_replayed_not_sent_twice():
     from parreport.report.signing import content_sha256, generate_keypair, sign_body
-    from test_sandbox_intake import minimal_report
+    from tests.support.reports import minimal_report
 
     private, public = generate_keypair()
     with run_sandbox(seed=SEED, dossiers_per_quarter=50, agency=AGENCY, public_keys={"k1": public},

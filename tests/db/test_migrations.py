@@ -27,7 +27,7 @@ from parreport import store as st
 from parreport.quality.corrections import list_corrections
 from tests.support import postgres
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- the schema of main before migrations (store.py at 03b33ba), frozen ---------------------------

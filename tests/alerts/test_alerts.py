@@ -411,10 +411,8 @@ def test_missed_deadline_through_airflow_machinery_makes_one_alert(tmp_path):
     import subprocess
     import sys
     import textwrap
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    from tests.test_timetable import PROBE_DAG
+    from tests.support.dags import PROBE_DAG
 
     dags = tmp_path / "dags"
     dags.mkdir()

@@ -39,7 +39,7 @@ from parreport.config import load_settings  # noqa: E402
 from tests.support import polling  # noqa: E402
 from parreport.periods import window_for  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "serve"
 VN = pendulum.FixedTimezone(7 * 3600)
 

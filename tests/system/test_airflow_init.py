@@ -1,5 +1,5 @@
 """scripts/airflow_init.sh (the compose init service): both databases, the dvc_portal pool, the users; it refuses to start without its secrets,
-before it touches any database. Its full run is tests/test_production_stack.py."""
+before it touches any database. Its full run is tests/system/test_production_stack.py."""
 from __future__ import annotations
 
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("missing", ["admin", "operator", "empty"])

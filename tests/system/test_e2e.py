@@ -27,7 +27,7 @@ from tests.support import expected as X
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 PARREPORT = str(Path(sys.executable).with_name("parreport"))
 AGENCY = "000.00.20.H57"

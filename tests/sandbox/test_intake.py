@@ -1,9 +1,7 @@
 """The sandbox intake (report-api.yaml): OAuth, idempotency, versions, validation, signature."""
 from __future__ import annotations
 
-import base64
 import copy
-import hashlib
 import json
 
 import pytest
@@ -12,40 +10,11 @@ from fastapi.testclient import TestClient
 from parreport.report.signing import content_sha256, generate_keypair, sign_body
 from parreport.sandbox.common import FaultSettings
 from parreport.sandbox.intake_app import IntakeSettings, create_intake_app
+from tests.support.reports import minimal_report
 
 AGENCY = "000.00.20.H57"
 OTHER = "000.00.11.H57"
 PROBLEM = "application/problem+json"
-
-
-def minimal_report(agency: str = AGENCY, version: int = 1, reason: str | None = None, year: int = 2025,
-                   quarter: int = 1, value: int = 95) -> dict:
-    content = b"Bao cao quy I/2025"
-    return {
-        "MaBaoCao": "CCHC_QUY",
-        "MaDonViBaoCao": agency,
-        "TenDonViBaoCao": "Sở Lao động - Thương binh và Xã hội tỉnh Thừa Thiên Huế",
-        "KyBaoCao": {"Nam": year, "Quy": quarter, "TuNgay": "2024-12-15", "DenNgay": "2025-03-14"},
-        "PhienBan": version,
-        "LyDoDieuChinh": reason,
-        "NgayLap": "2025-03-16T08:00:00+07:00",
-        "ChiTieu": [
-            {"MaChiTieu": "HS_DUNG_HAN", "TenChiTieu": "Hồ sơ giải quyết đúng hạn", "PhamVi": agency, "TuSo": value,
-             "MauSo": 100, "GiaTri": float(value), "DonViTinh": "%", "MucTieu": 100, "SoSanh": ">=",
-             "DatMucTieu": value >= 100},
-            {"MaChiTieu": "HL_HAI_LONG", "PhamVi": agency, "TuSo": 0, "MauSo": 0, "GiaTri": None, "DonViTinh": "%",
-             "MucTieu": 90, "DatMucTieu": None},
-        ],
-        "Bieu06": [{"MaLinhVuc": "TONG", "TenLinhVuc": "Tổng cộng",
-                    "TiepNhan": {"Tong": 0, "TrucTuyen": 0, "TrucTiepBuuChinh": 0, "KyTruocChuyenSang": 0},
-                    "DaGiaiQuyet": {"Tong": 0, "TruocHan": 0, "DungHan": 0, "QuaHan": 0},
-                    "DangGiaiQuyet": {"Tong": 0, "TrongHan": 0, "QuaHan": 0}}],
-        "ChatLuongDuLieu": {"SoBanGhi": 0, "SoBanGhiLoai": 0, "SoBanGhiDaSua": 0, "DoiSoatCongDVC": [],
-                            "KiemTra": [{"Ten": "bat_buoc", "MucDo": "CHAN", "KetQua": "DAT", "SoLoi": 0}]},
-        "TepDinhKem": [{"TenTep": "baocao.txt", "LoaiTep": "text/plain", "SHA256": hashlib.sha256(content).hexdigest(),
-                        "NoiDung": base64.b64encode(content).decode()}],
-        "ChuKy": {"alg": "ES256", "kid": "placeholder", "jws": "x..y"},
-    }
 
 
 class Clock:

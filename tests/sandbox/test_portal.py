@@ -313,7 +313,7 @@ def test_real_sockets_with_the_runner():
             expected = generate(GeneratorConfig(seed=5, dossiers_per_quarter=150))
             assert r.json()["tong_so"] == len(expected.listing(expected.agency, w.start_ts, w.end_ts))
         icid, isecret, agency = sb.intake_client
-        from test_sandbox_intake import minimal_report
+        from tests.support.reports import minimal_report
         body = sign_body(minimal_report(agency), private, "k1")
         with httpx.Client(base_url=sb.intake_url, timeout=30) as http:
             tok = http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": icid,

@@ -17,7 +17,7 @@ from parreport.quality.corrections import (
     revoke_correction,
 )
 from parreport.quality.validation import validate_partition
-from tests.test_quality_fixtures import AGENCY, HAND_MADE, PROCEDURES, UNITS, WINDOW, stage
+from tests.support.quality_fixtures import AGENCY, HAND_MADE, PROCEDURES, UNITS, WINDOW, stage
 
 KEY = WINDOW.key
 

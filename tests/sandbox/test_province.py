@@ -15,7 +15,7 @@ from parreport.sandbox.intake_app import IntakeSettings, create_intake_app
 from parreport.sandbox.portal_app import PortalSettings, create_portal_app
 from parreport.sandbox.province import agency_seed, generate_province, province_agencies
 from parreport.sandbox.runner import run_sandbox
-from tests.test_sandbox_intake import minimal_report
+from tests.support.reports import minimal_report
 
 A, B, C = "000.00.20.H57", "000.00.21.H57", "000.00.22.H57"
 W = window_for(2025, 1)

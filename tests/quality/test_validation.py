@@ -28,7 +28,7 @@ from parreport.quality.validation import (
 
 from tests.support.stores import new_store
 from tests.support.rules import RULE_TITLES, RuleContext, check_dossier, check_rating, valid_timestamp
-from tests.test_quality_fixtures import (
+from tests.support.quality_fixtures import (
     AGENCY,
     HAND_MADE,
     NOT_OBJECT,
