@@ -35,6 +35,8 @@ DEFAULT_AGENCY = "000.00.20.H57"
 CONN_PORTAL = "dvc_portal"
 CONN_INTAKE = "snv_report_api"
 CONN_SIGNING_KEY = "report_signing_key"
+#: The report DAG (dags/quarterly_par_report.py); the UI, serve and demo address it by this id.
+DAG_ID = "quarterly_par_report"
 
 
 def airflow_home() -> Path:

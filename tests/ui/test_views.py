@@ -703,7 +703,7 @@ def test_a_failed_step_is_recorded_and_the_run_tab_says_why_in_one_sentence(tmp_
 def test_a_run_that_adopted_a_version_says_so():
     from datetime import datetime, timezone
 
-    from parreport.ui.data import run_outcome
+    from parreport.ui.pages import run_outcome
 
     at = datetime(2025, 6, 16, tzinfo=timezone.utc)
     events = [{"step": "build", "outcome": "ok", "detail": {}, "at": at},
@@ -721,9 +721,9 @@ def test_a_long_quarantine_is_cut_on_the_page_not_in_the_download(tmp_path, monk
     from fastapi.testclient import TestClient
 
     from parreport.config import Settings
-    from parreport.ui import data
+    from parreport.ui.pages import quarantine
 
-    monkeypatch.setattr(data, "PAGE_LIMIT", 3)
+    monkeypatch.setattr(quarantine, "PAGE_LIMIT", 3)
     settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db")
     db.upgrade(settings.store_url)
     with st.Store(settings.store_url) as store:

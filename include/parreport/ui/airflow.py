@@ -1,18 +1,17 @@
-"""From an Airflow run to its pages and back: the run's period (its ``resolve_period`` XCom),
-the runs' states, and the URLs of Airflow's own pages. Airflow is imported only inside the
-look-ups, which run in the API server; the app takes them as arguments (tests pass fakes)."""
+"""From an Airflow run to its pages: the run's period (its ``resolve_period`` XCom), the runs'
+states, and the buttons Airflow shows on a task (``LINK_TARGETS``). Airflow is imported only
+inside the look-ups, which run in the API server; the app takes them as arguments (tests pass
+fakes). The paths themselves, and the link back to Airflow's grid, are in :mod:`.urls`."""
 from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
-from .paths import NotFound
+from ..config import DAG_ID
 
 __all__ = ["PERIOD_TASK_ID", "DAG_ID", "LINK_TARGETS", "decode_xcom", "as_period", "airflow_period_lookup",
-           "airflow_run_info", "run_page_path", "grid_url"]
+           "airflow_run_info"]
 
-DAG_ID = "quarterly_par_report"
 # The task whose return value (XCom "return_value") is the run's period; inside a task group or a
 # mapped task group its id ends with ".resolve_period" and each map index is one agency.
 PERIOD_TASK_ID = "resolve_period"
@@ -95,23 +94,3 @@ def airflow_run_info(run_ids: list[str], dag_id: str = DAG_ID) -> dict[str, dict
                 if ti.run_id in out:
                     out[ti.run_id]["failed_tasks"].append(ti.task_id)
     return out
-
-
-def run_page_path(target: str, period: dict, run_id: str | None = None) -> str:
-    """The path (below the app's mount point) of ``target`` for one period."""
-    agency, key = quote(period["agency"], safe=""), quote(period["window_key"], safe="")
-    run = f"?run_id={quote(run_id, safe='')}" if run_id else ""
-    if target == "tom-tat":
-        return f"/tom-tat/{agency}/{key}{run}"
-    if target == "data-docs":
-        return f"/data-docs/{agency}/{key}/{run}"
-    if target == "bao-cao":
-        return f"/bao-cao/{agency}/{key}/"
-    if target == "bien-nhan":
-        return f"/bien-nhan/{agency}/{key}"
-    raise NotFound(target)
-
-
-def grid_url(airflow_root: str, run_id: str, dag_id: str = DAG_ID) -> str:
-    """The run's page in Airflow's UI (its grid, task logs one click away)."""
-    return f"{airflow_root}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"

@@ -1,6 +1,6 @@
 """The FastAPI app of the operator's and the steward's pages (mounted by the plugin at
 ``/parreport``, behind Airflow's authentication). GET only; pages are Jinja2 templates
-(``templates/``), the data behind them is :mod:`parreport.ui.data`.
+(``templates/``), the data behind them is :mod:`parreport.ui.pages` (one module a page).
 
 Routes (below the mount point):
 
@@ -31,10 +31,11 @@ from starlette.requests import Request
 from .. import store as st
 from ..config import Settings, load_settings
 from ..files import run_slug
-from . import data as views_data
-from .airflow import LINK_TARGETS, run_page_path
+from . import pages
+from .airflow import LINK_TARGETS
 from .datadocs import offline_html
 from .paths import NotFound, data_docs_root, reports_root, safe_name, safe_path
+from .urls import Urls, run_page_path
 
 __all__ = ["create_app", "TEMPLATES_DIR", "STATIC_DIR"]
 
@@ -86,9 +87,9 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
     def prefix(request: Request) -> str:
         return str(request.scope.get("root_path") or "").rstrip("/")
 
-    def urls(request: Request) -> views_data.Urls:
+    def urls(request: Request) -> Urls:
         p = prefix(request)
-        return views_data.Urls(p, p.rsplit("/", 1)[0] if "/" in p else "")
+        return Urls(p, p.rsplit("/", 1)[0] if "/" in p else "")
 
     def render(request: Request, template: str, status: int = 200, **values) -> HTMLResponse:
         text = env.get_template(template).render(static=f"{prefix(request)}/static", **values)
@@ -128,19 +129,18 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
     @router.get("/", response_class=HTMLResponse)
     def overview(request: Request):
         settings, store = context()
-        return render(request, "overview.html.j2", **views_data.quarters_overview(store, settings, run_info,
-                                                                                  urls(request)))
+        return render(request, "overview.html.j2", **pages.quarters_overview(store, settings, run_info, urls(request)))
 
     @router.get("/tom-tat/{agency}/{window_key}", response_class=HTMLResponse)
     def summary(request: Request, agency: str, window_key: str, run_id: str | None = None):
         settings, store = context()
-        return render(request, "run.html.j2", **views_data.run_story(store, settings, agency, window_key, run_id,
-                                                                     run_info, urls(request)))
+        return render(request, "run.html.j2", **pages.run_story(store, settings, agency, window_key, run_id,
+                                                                run_info, urls(request)))
 
     @router.get("/api/tom-tat/{agency}/{window_key}")
     def summary_json(request: Request, agency: str, window_key: str, run_id: str | None = None):
         settings, store = context()
-        story = views_data.run_story(store, settings, agency, window_key, run_id, run_info, urls(request))
+        story = pages.run_story(store, settings, agency, window_key, run_id, run_info, urls(request))
         story["events"] = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in e.items()}
                            for e in store.run_events(agency, window_key, story["run_id"])] if story["run_id"] else []
         return JSONResponse(story, headers={"Cache-Control": "no-store"})
@@ -149,7 +149,7 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
     def quarantine_page(request: Request, agency: str, window_key: str, run_id: str | None = None,
                         quy_tac: str | None = None, don_vi: str | None = None):
         settings, store = context()
-        return render(request, "quarantine.html.j2", **views_data.quarantine_view(
+        return render(request, "quarantine.html.j2", **pages.quarantine_view(
             store, settings, agency, window_key, run_id, quy_tac or None, don_vi or None, urls(request), run_info))
 
     @router.get("/cach-ly/{agency}/{window_key}/tai-ve.{ext}")
@@ -160,8 +160,8 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
         if ext not in ("csv", "xlsx"):
             raise NotFound("định dạng không hỗ trợ (chỉ csv hoặc xlsx)")
         settings, store = context()
-        rows, title = views_data.quarantine_export(store, settings, agency, window_key, run_id, quy_tac or None,
-                                                   don_vi or None)
+        rows, title = pages.quarantine_export(store, settings, agency, window_key, run_id, quy_tac or None,
+                                              don_vi or None)
         name = f"cach-ly_{agency}_{window_key}" + (f"_{run_slug(run_id)}" if run_id else "") + f".{ext}"
         headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store",
                    "X-Content-Type-Options": "nosniff"}
@@ -173,14 +173,14 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
     @router.get("/bien-nhan/{agency}/{window_key}", response_class=HTMLResponse)
     def receipt(request: Request, agency: str, window_key: str, phien_ban: int | None = None):
         settings, store = context()
-        return render(request, "receipt.html.j2", **views_data.receipt_view(store, settings, agency, window_key,
-                                                                            phien_ban, urls(request)))
+        return render(request, "receipt.html.j2", **pages.receipt_view(store, settings, agency, window_key,
+                                                                       phien_ban, urls(request)))
 
     @router.get("/bao-cao/{agency}/{window_key}/", response_class=HTMLResponse)
     def documents(request: Request, agency: str, window_key: str):
         settings, store = context()
-        return render(request, "documents.html.j2", **views_data.documents_view(store, settings, agency, window_key,
-                                                                                urls(request)))
+        return render(request, "documents.html.j2", **pages.documents_view(store, settings, agency, window_key,
+                                                                           urls(request)))
 
     @router.get("/bao-cao/{agency}/{window_key}/{version}/{path:path}")
     def report_file(request: Request, agency: str, window_key: str, version: str, path: str = ""):
@@ -200,8 +200,8 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
                 if (root / run_slug(run_id) / page).is_file():
                     return RedirectResponse(url=urls(request).evidence(agency, window_key, run_slug(run_id), page),
                                             status_code=307)
-        return render(request, "evidence.html.j2", **views_data.evidence_view(store, settings, agency, window_key,
-                                                                              urls(request), run_info))
+        return render(request, "evidence.html.j2", **pages.evidence_view(store, settings, agency, window_key,
+                                                                         urls(request), run_info))
 
     @router.get("/data-docs/{agency}/{window_key}/{run}/{path:path}")
     def data_docs_file(request: Request, agency: str, window_key: str, run: str, path: str = ""):
@@ -226,9 +226,9 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
         names = store.unit_names(codes=[per["agency"] for per in periods])
         entries = []
         for per in periods:
-            w = views_data.window_view(per["window_key"], settings.deadline_day)
+            w = pages.window_view(per["window_key"], settings.deadline_day)
             entries.append({"url": p + run_page_path(target, per, run_id),
-                            "text": f"{views_data.agency_view(per['agency'], names)['label']} — {w['title']}"})
+                            "text": f"{pages.agency_view(per['agency'], names)['label']} — {w['title']}"})
         return render(request, "choose.html.j2", title=f"{LINK_TARGETS[target]} — chọn đơn vị",
                       intro="Lần chạy này lập báo cáo cho nhiều đơn vị; chọn một đơn vị.", entries=entries)
 
