@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from . import fmt
-from .config import CONN_INTAKE, CONN_PORTAL, Settings, load_settings
+from .config import CONN_INTAKE, CONN_PORTAL, DAG_ID, Settings, load_settings
 from .periods import Window, last_closed_window, window_for
 from .timeutil import now_local
 
-DAG_ID = "quarterly_par_report"
 DEFAULT_FAULTS = "portal.rate_503=0.03,portal.rate_429=0.03,portal.token_max_calls=7,retry_after=1,intake.schedule=503@1"
 
 #: What each step is called in the closing line (task ids are matched by their last part).
