@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from parreport import cli, db
+from parreport import cli, db, quarantine
 from parreport import store as st
 from tests.support.quality_fixtures import AGENCY, HAND_MADE, PROCEDURES, UNITS, WINDOW, stage
 
@@ -62,7 +62,7 @@ def test_quarantine_csv(env):
     code, _ = run("quarantine", "list", *PERIOD, "--agency", AGENCY, "--format", "csv", "--output", str(out))
     assert code == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert rows[0] == list(cli.QUARANTINE_HEADERS)
+    assert rows[0] == list(quarantine.HEADERS)
     # the sub-unit is the direct sub-unit of the agency that processed the dossier (DonViXuLy), by name
     assert rows[1:] == [["hồ sơ", "1", "HM-PROC", "Phòng 1 (P1)", "unknown_procedure",
                          "Mã thủ tục hành chính không có trong danh mục", "MaTTHC", VIOLATIONS[1][0]["message"]],
@@ -80,9 +80,9 @@ def test_quarantine_xlsx_cells_match_the_store(env):
     assert code == 0
     ws = load_workbook(out).active
     cells = [[c.value for c in row] for row in ws.iter_rows()]
-    assert cells[0] == list(cli.QUARANTINE_HEADERS)
+    assert cells[0] == list(quarantine.HEADERS)
     store = st.Store(f"sqlite:///{env}/store.db")
-    expected = [[r[c] for c in cli.QUARANTINE_COLUMNS] for r in cli.quarantine_rows(store, AGENCY, WINDOW.key)]
+    expected = [[r[c] for c in quarantine.COLUMNS] for r in cli.quarantine_rows(store, AGENCY, WINDOW.key)]
     store.dispose()
     assert cells[1:] == expected and len(expected) == 4
 

@@ -30,8 +30,6 @@ from . import store as st
 from .config import ConfigError, load_settings
 from .periods import window_for
 
-QUARANTINE_COLUMNS = quarantine.COLUMNS
-QUARANTINE_HEADERS = quarantine.HEADERS
 CORRECTION_HEADERS = ("Số", "MaHoSo", "Trường", "Giá trị cũ (Cổng DVC)", "Giá trị mới", "Lý do", "Người sửa",
                       "Thời điểm ghi", "Trạng thái")
 
@@ -116,12 +114,10 @@ def cmd_quarantine_list(args, settings, out) -> int:
     else:  # xlsx
         if not args.output:
             raise _Refused("Định dạng xlsx cần --output <tệp.xlsx>.")
-        write_xlsx(Path(args.output), rows, title=f"Cách ly {window.label}, {agency}")
+        quarantine.write_xlsx(Path(args.output), rows, title=f"Cách ly {window.label}, {agency}")
         out.write(f"Đã ghi {len(rows)} dòng vào {args.output}\n")
     return 0
 
-
-write_xlsx = quarantine.write_xlsx
 
 
 def _emit(text: str, output: str | None, out) -> None:

@@ -10,13 +10,10 @@ key would send the agency's report as another agency.
 from __future__ import annotations
 
 import json
-import logging
 import re
 
-from .config import CONN_INTAKE, CONN_PORTAL, CONN_SIGNING_KEY, ConfigError
+from .config import CONN_PORTAL, CONN_SIGNING_KEY, ConfigError
 from .http import Endpoint
-
-log = logging.getLogger(__name__)
 
 
 class ConnectionMissing(ConfigError):
@@ -67,11 +64,8 @@ def _found_by_a_backend(conn_id: str) -> bool:
     next one, so "not found" may mean "the backend holding it is down". Ask each backend again,
     without that leniency: False only when every one answers "no such connection"; a backend
     that raises is :class:`ConnectionLookupFailed`."""
-    try:
-        from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
-    except ImportError:  # pragma: no cover - the pinned Airflow has it
-        log.warning("không kiểm tra lại được các secrets backend: tin vào câu trả lời 'không có' của Airflow")
-        return False
+    from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
+
     for backend in ensure_secrets_backend_loaded():
         try:
             if backend.get_connection(conn_id=conn_id) is not None:
@@ -103,6 +97,15 @@ def resolve_conn_id(base: str, agency: str | None) -> str:
     return base
 
 
+def connection_extra(conn) -> dict:
+    """A connection's extra as a dict (``{}`` when it is empty or not an object)."""
+    try:
+        extra = conn.extra_dejson
+    except Exception:
+        extra = json.loads(conn.extra or "{}") if getattr(conn, "extra", None) else {}
+    return extra if isinstance(extra, dict) else {}
+
+
 def endpoint(conn_id: str) -> Endpoint:
     """The API endpoint (base URL, OAuth client id and secret) of connection ``conn_id``."""
     return Endpoint.from_connection(_get(conn_id))
@@ -112,16 +115,11 @@ def portal_endpoint() -> Endpoint:
     return endpoint(CONN_PORTAL)
 
 
-def intake_endpoint(agency: str | None = None) -> Endpoint:
-    return endpoint(resolve_conn_id(CONN_INTAKE, agency))
-
-
 def signing_key(agency: str | None = None) -> tuple[str, str]:
     """(private key PEM, kid) from ``report_signing_key``: password holds the PEM, extra {"kid": …}."""
     conn_id = resolve_conn_id(CONN_SIGNING_KEY, agency)
     conn = _get(conn_id)
-    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
-    kid = extra.get("kid")
+    kid = connection_extra(conn).get("kid")
     if not conn.password or "PRIVATE KEY" not in conn.password:
         raise ConfigError(f"kết nối {conn_id!r}: password phải chứa khóa bí mật ES256 dạng PEM. Việc cần làm: "
                           "dán khóa PEM vào ô Password của kết nối rồi xóa (Clear) nhiệm vụ để chạy lại.")

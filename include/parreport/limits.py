@@ -3,8 +3,8 @@
 **The portal pool.** Every task that calls the provincial portal (the five ``extract`` tasks of
 every agency's branch) runs in the Airflow pool :data:`PORTAL_POOL` (``dvc_portal``), so a
 province-wide run never has more than its slots paging the portal at once, however many
-workers there are. The pool is created by the deployment, with
-:data:`PORTAL_POOL_SLOTS_ENV` slots (default :data:`DEFAULT_PORTAL_POOL_SLOTS`)::
+workers there are. The pool is created by the deployment, with ``PARREPORT_PORTAL_POOL_SLOTS``
+slots (default 4)::
 
     airflow pools set dvc_portal "${PARREPORT_PORTAL_POOL_SLOTS:-4}" "Cổng DVC: số nhiệm vụ gọi cổng cùng lúc"
 
@@ -28,9 +28,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 PORTAL_POOL = "dvc_portal"
-PORTAL_POOL_SLOTS_ENV = "PARREPORT_PORTAL_POOL_SLOTS"
-DEFAULT_PORTAL_POOL_SLOTS = 4
-PORTAL_POOL_DESCRIPTION = "Cổng DVC: số nhiệm vụ gọi cổng cùng lúc"
 
 MAX_RETRY_DELAY = timedelta(minutes=10)
 
@@ -54,14 +51,3 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": MAX_RETRY_DELAY,
 }
-
-
-def portal_pool_slots(env: dict | None = None) -> int:
-    """The pool's size for the deployment (``PARREPORT_PORTAL_POOL_SLOTS``, default 4, at least 1)."""
-    import os
-
-    raw = (os.environ if env is None else env).get(PORTAL_POOL_SLOTS_ENV) or ""
-    try:
-        return max(1, int(raw)) if raw.strip() else DEFAULT_PORTAL_POOL_SLOTS
-    except ValueError:
-        raise ValueError(f"{PORTAL_POOL_SLOTS_ENV}={raw!r} không phải số nguyên") from None
