@@ -237,22 +237,18 @@ def version_state(settings: Settings, agency: str, window: Window, version: Any)
 
 # ------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
+    from . import serve
+
     settings = load_settings()
     default = last_closed_window(now_local(), settings.window_rule)
     p = argparse.ArgumentParser(prog="scripts/run_quarter.sh",
                                 description="Chạy một quý thật với sandbox (Cổng DVC + Sở Nội vụ giả lập)")
     p.add_argument("--year", type=int, default=default.year)
     p.add_argument("--quarter", type=int, default=default.quarter)
-    p.add_argument("--agency", default=settings.agency)
-    p.add_argument("--dossiers-per-quarter", type=int, default=5000)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--invalid-rate", type=float, default=0.002,
-                   help="tỷ lệ hồ sơ lỗi mà sandbox cài vào (mặc định 0,2 %%: dưới ngưỡng dừng 1 %%)")
+    serve.add_sandbox_arguments(p, settings)
     p.add_argument("--faults", nargs="?", const=DEFAULT_FAULTS, default="",
                    help="bật lỗi giả lập (503/429 kèm Retry-After, token hết hạn); tùy chọn: chuỗi lỗi riêng")
     args = p.parse_args(argv)
-
-    from . import serve
 
     home = Path(os.environ.get("AIRFLOW_HOME") or ".")
     if serve.running_elsewhere(home):

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk import BaseNotifier
 
+from ..connections import connection_extra
 from .messages import Alert, _scrub, _settings, failure_alert
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,6 @@ def _connection(conn_id: str):
         return Connection.get(conn_id)
     except AirflowNotFoundException:
         return None
-
-
-def _extra(conn) -> dict:
-    try:
-        extra = conn.extra_dejson
-    except Exception:
-        extra = json.loads(conn.extra or "{}") if getattr(conn, "extra", None) else {}
-    return extra if isinstance(extra, dict) else {}
 
 
 class NotifierError(RuntimeError):
@@ -62,6 +55,13 @@ class _AlertNotifier(BaseNotifier):
     def send(self, alert: Alert) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def connection(self):
+        """The notifier's connection; :class:`NotifierError` when it is not defined."""
+        conn = _connection(self.conn_id)
+        if conn is None:
+            raise NotifierError(f"không có kết nối {self.conn_id!r}")
+        return conn
+
 
 class WebhookNotifier(_AlertNotifier):
     """POST the alert as JSON to the URL of connection ``conn_id`` (see the module's docstring)."""
@@ -81,7 +81,7 @@ class WebhookNotifier(_AlertNotifier):
         from ..http import connection_url
 
         try:
-            url, origin = connection_url(conn, _extra(conn).get("path"))
+            url, origin = connection_url(conn, connection_extra(conn).get("path"))
         except ConfigError as exc:
             raise NotifierError(str(exc)) from None
         parts = urlsplit(url)
@@ -92,11 +92,9 @@ class WebhookNotifier(_AlertNotifier):
 
         from ..http import ApiClient, ApiError, RetriesExhausted, RetryPolicy
 
-        conn = _connection(self.conn_id)
-        if conn is None:
-            raise NotifierError(f"không có kết nối {self.conn_id!r}")
+        conn = self.connection()
         url, shown = self.url_from_connection(conn)
-        extra = _extra(conn)
+        extra = connection_extra(conn)
         timeout = float(self.timeout if self.timeout is not None else extra.get("timeout", 10))
         attempts = int(self.attempts if self.attempts is not None else extra.get("attempts", 4))
         backoff = float(self.backoff if self.backoff is not None else extra.get("backoff", 1))
@@ -130,7 +128,7 @@ class EmailNotifier(_AlertNotifier):
         self.to = to
 
     def recipients(self, conn) -> list[str]:
-        value = (self.to or _extra(conn).get("to") or getattr(_settings(), "alert_emails", None)
+        value = (self.to or connection_extra(conn).get("to") or getattr(_settings(), "alert_emails", None)
                  or os.environ.get(ALERT_EMAILS_ENV) or "")
         items = value if isinstance(value, list) else re.split(r"\s*[,;]\s*", str(value))
         return [a.strip() for a in items if a and a.strip()]
@@ -147,14 +145,12 @@ class EmailNotifier(_AlertNotifier):
     def send(self, alert: Alert) -> None:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-        conn = _connection(self.conn_id)
-        if conn is None:
-            raise NotifierError(f"không có kết nối {self.conn_id!r}")
+        conn = self.connection()
         to = self.recipients(conn)
         if not to:
             raise NotifierError(f"kết nối {self.conn_id!r} không có người nhận: đặt extra "
                                 f"{{\"to\": \"...\"}} hoặc biến {ALERT_EMAILS_ENV}")
-        extra = _extra(conn)
+        extra = connection_extra(conn)
         sender = extra.get("from_email") or (conn.login if conn.login and "@" in conn.login else None) \
             or "bao-cao-cchc@localhost"
         with SmtpHook(smtp_conn_id=self.conn_id) as hook:

@@ -43,8 +43,8 @@ from .guide import login_text, next_quarter_text
 from .home import admin_password, running_elsewhere, schedule_from, write_passwords_file
 from .processes import cmdline, processes_with
 from .run import main
-from .sandbox import http_connection, installation_sandbox, sandbox_clients, sandbox_dir, signing_key
+from .sandbox import add_sandbox_arguments, http_connection, installation_sandbox, sandbox_clients, sandbox_dir, signing_key
 
 __all__ = ["main", "admin_password", "write_passwords_file", "schedule_from", "running_elsewhere", "login_text",
            "next_quarter_text", "sandbox_clients", "sandbox_dir", "signing_key", "http_connection",
-           "installation_sandbox", "cmdline", "processes_with"]
+           "installation_sandbox", "add_sandbox_arguments", "cmdline", "processes_with"]

@@ -21,7 +21,7 @@ from . import guide
 from .airflow_api import Api, report_dag, unpause_new_dags
 from .home import admin_password, component_env, lock_path, schedule_from, state_dir, write_passwords_file
 from .processes import MARKER_VAR, Component, port_free, start_component, stop_components, sweep
-from .sandbox import installation_sandbox, register_connections, signing_key
+from .sandbox import add_sandbox_arguments, installation_sandbox, register_connections, signing_key
 
 DEFAULT_PORT = 8080
 #: Components in the order they start; they stop in the reverse order.
@@ -174,11 +174,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
                                             "Sở Nội vụ giả lập) trên 127.0.0.1, đến khi bấm Ctrl-C")
     p.add_argument("--port", type=int, default=int(os.environ.get("PARREPORT_UI_PORT") or DEFAULT_PORT),
                    help="cổng của giao diện Airflow (mặc định 8080, hoặc PARREPORT_UI_PORT)")
-    p.add_argument("--agency", default=settings.agency, help="mã đơn vị của sandbox")
-    p.add_argument("--dossiers-per-quarter", type=int, default=5000)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--invalid-rate", type=float, default=0.002,
-                   help="tỷ lệ hồ sơ lỗi mà sandbox cài vào (mặc định 0,2 %%: dưới ngưỡng dừng 1 %%)")
+    add_sandbox_arguments(p, settings)
     p.add_argument("--faults", default="", help="lỗi giả lập của sandbox (xem parreport.sandbox.runner)")
     return p
 

@@ -5,6 +5,7 @@ rewritten at every start (their ports change). ``demo`` (scripts/run_quarter.sh)
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import secrets
@@ -13,6 +14,15 @@ from typing import Iterator
 
 from ..config import CONN_INTAKE, CONN_PORTAL, CONN_SIGNING_KEY, Settings
 from .home import load_json, write_private
+
+
+def add_sandbox_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
+    """The sandbox's options, the same for ``serve.sh`` and ``run_quarter.sh``."""
+    parser.add_argument("--agency", default=settings.agency, help="mã đơn vị của sandbox")
+    parser.add_argument("--dossiers-per-quarter", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--invalid-rate", type=float, default=0.002,
+                        help="tỷ lệ hồ sơ lỗi mà sandbox cài vào (mặc định 0,2 %%: dưới ngưỡng dừng 1 %%)")
 
 
 def sandbox_dir(settings: Settings) -> Path:
