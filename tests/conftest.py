@@ -1,5 +1,5 @@
 """Shared fixtures; shared helpers and fakes live in tests/support/ (fakes.py: a webhook receiver,
-an SMTP server, a one-row session; stores.py: a store at the schema's head; postgres.py, stack.py,
+an SMTP server, a one-row session, a clock; stores.py: a store at the schema's head; postgres.py, stack.py,
 serving.py, browser.py: servers the tests start on 127.0.0.1)."""
 from __future__ import annotations
 

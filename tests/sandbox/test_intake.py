@@ -10,19 +10,12 @@ from fastapi.testclient import TestClient
 from parreport.report.signing import content_sha256, generate_keypair, sign_body
 from parreport.sandbox.common import FaultSettings
 from parreport.sandbox.intake_app import IntakeSettings, create_intake_app
+from tests.support.fakes import Clock
 from tests.support.reports import minimal_report
 
 AGENCY = "000.00.20.H57"
 OTHER = "000.00.11.H57"
 PROBLEM = "application/problem+json"
-
-
-class Clock:
-    def __init__(self, now: float = 1_750_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

@@ -17,17 +17,10 @@ from parreport.sandbox.generator import GeneratorConfig, generate
 from parreport.sandbox.portal_app import PortalSettings, create_portal_app
 from parreport.sandbox.runner import run_sandbox
 from parreport.timeutil import BadTimestamp, parse_ts
+from tests.support.fakes import Clock
 
 CLIENTS = {"etl": "s3cret"}
 PROBLEM = "application/problem+json"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +75,7 @@ def test_oauth(ds):
 
 
 def test_token_expiry(ds):
-    clock = FakeClock()
+    clock = Clock(1000.0)
     client = make_client(ds, token_ttl=2, clock=clock)
     assert token(client).json()["expires_in"] == 2
     headers = auth(client)
@@ -247,7 +240,7 @@ def test_danh_gia(ds):
 
 
 def test_cursor_expiry_and_mismatch(ds):
-    clock = FakeClock()
+    clock = Clock(1000.0)
     client = make_client(ds, cursor_ttl=900, token_ttl=10_000, clock=clock)
     h = auth(client)
     w = window_for(2025, 2)

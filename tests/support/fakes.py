@@ -1,5 +1,5 @@
 """Fakes shared by the tests: a webhook receiver and an SMTP server on 127.0.0.1 (free ports,
-stopped on exit), and a database session that answers one row."""
+stopped on exit), a database session that answers one row, and a clock the test moves."""
 from __future__ import annotations
 
 import email
@@ -9,7 +9,7 @@ import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["Hook", "Smtp", "OneRowSession"]
+__all__ = ["Hook", "Smtp", "OneRowSession", "Clock"]
 
 
 class _LocalServer:
@@ -27,7 +27,6 @@ class _LocalServer:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
-
 
 
 class Hook(_LocalServer):
@@ -137,3 +136,13 @@ class OneRowSession:
 
     def one_or_none(self):
         return self.row
+
+
+class Clock:
+    """A clock (``time.time``-like: seconds) that stands still until the test sets ``now``."""
+
+    def __init__(self, now: float = 1_750_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
