@@ -51,7 +51,7 @@ def agency_view(code: str, names: dict[str, str]) -> dict:
 
 def unit_names(store: st.Store, agency: str, key: str) -> dict[str, str]:
     """The unit names of a partition, else the agency's own name."""
-    return unit_names(store, agency, key)
+    return store.unit_names(agency, key) or store.unit_names(codes=[agency])
 
 
 def as_json(value: Any) -> Any:
