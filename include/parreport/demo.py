@@ -31,20 +31,10 @@ from typing import Any
 from . import fmt
 from .config import CONN_INTAKE, CONN_PORTAL, DAG_ID, Settings, load_settings
 from .periods import Window, last_closed_window, window_for
+from .story import task_text
 from .timeutil import now_local
 
 DEFAULT_FAULTS = "portal.rate_503=0.03,portal.rate_429=0.03,portal.token_max_calls=7,retry_after=1,intake.schedule=503@1"
-
-#: What each step is called in the closing line (task ids are matched by their last part).
-STEP_TEXT = {
-    "list_agencies": "chọn đơn vị báo cáo", "resolve_period": "xác định kỳ báo cáo",
-    "units": "lấy danh mục đơn vị từ Cổng DVC", "procedures": "lấy danh mục thủ tục từ Cổng DVC",
-    "dossiers": "lấy hồ sơ từ Cổng DVC", "ratings": "lấy đánh giá từ Cổng DVC",
-    "bieu06": "lấy Biểu 06 của Cổng DVC", "load_staging": "nạp dữ liệu vào kho",
-    "validate_records": "kiểm tra dữ liệu", "compute_figures": "tính số liệu",
-    "build_report": "lập báo cáo", "submit_report": "gửi Sở Nội vụ",
-    "follow_receipt": "theo dõi biên nhận", "record_receipt": "ghi biên nhận",
-}
 
 
 # ------------------------------------------------------------------------------ what happened
@@ -92,7 +82,7 @@ def closing_line(facts: RunFacts, *, window: Window, agency_text: str, threshold
     """(ok, the one line that ends the terminal's story of the run)."""
     title = f"{fmt.quarter_title(window.year, window.quarter)}, {agency_text}"
     step = facts.failed_tasks[0] if facts.failed_tasks else None
-    where = f" ở bước {STEP_TEXT.get(step.split('.')[-1], step)} ({step})" if step else ""
+    where = f" ở bước {task_text(step) or step} ({step})" if step else ""
     why = _sentence(facts.error)
     sub = facts.submitted
     if sub is not None:

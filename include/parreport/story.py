@@ -27,11 +27,27 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 __all__ = ["record", "record_failure", "adhoc_run_id", "validation_detail", "figures_detail", "snapshot_quarantine",
-           "QUARANTINE_FILE", "ADHOC_PREFIX", "evidence_dir", "direct_units", "extract_detail"]
+           "QUARANTINE_FILE", "ADHOC_PREFIX", "evidence_dir", "direct_units", "extract_detail", "TASK_TEXT",
+           "task_text"]
 
 QUARANTINE_FILE = "cach-ly.json"
 ADHOC_PREFIX = "kiem-tra-tay__"
+#: What each task of the DAGs is called for people (the run page, the terminal's closing line).
+TASK_TEXT = {
+    "list_agencies": "chọn đơn vị báo cáo", "resolve_period": "xác định kỳ báo cáo",
+    "units": "lấy danh mục đơn vị từ Cổng DVC", "procedures": "lấy danh mục thủ tục từ Cổng DVC",
+    "dossiers": "lấy hồ sơ từ Cổng DVC", "ratings": "lấy đánh giá từ Cổng DVC",
+    "bieu06": "lấy Biểu 06 của Cổng DVC", "load_staging": "nạp dữ liệu vào kho",
+    "validate_records": "kiểm tra dữ liệu", "compute_figures": "tính số liệu",
+    "build_report": "lập báo cáo", "submit_report": "gửi Sở Nội vụ",
+    "follow_receipt": "theo dõi biên nhận", "record_receipt": "ghi biên nhận",
+}
 _MISSED_KEYS = ("MaChiTieu", "TenChiTieu", "PhamVi", "GiaTri", "MucTieu", "SoSanh", "TuSo", "MauSo")
+
+
+def task_text(task_id: str) -> str | None:
+    """A task in words (matched by the last part of its id: ``report.extract.dossiers``), or None."""
+    return TASK_TEXT.get(task_id.rsplit(".", 1)[-1])
 
 
 def record(settings: "Settings", period: "Period", run_id: str | None, step: str, outcome: str,

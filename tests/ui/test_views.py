@@ -738,3 +738,25 @@ def test_a_long_quarantine_is_cut_on_the_page_not_in_the_download(tmp_path, monk
         assert "Danh sách (5 bản ghi)" in text and "chỉ hiện 3 bản ghi đầu" in text
         assert "HS-2" in text and "HS-3" not in text
         assert len(c.get(f"/cach-ly/{AGENCY}/{KEY}/tai-ve.csv").content.decode("utf-8-sig").splitlines()) == 6
+
+
+def test_a_run_that_failed_at_an_extract_task_names_it_in_words(tmp_path):
+    """The task's words come from the one table (story.TASK_TEXT) the terminal's closing line uses too."""
+    from fastapi.testclient import TestClient
+
+    from parreport.config import Settings
+    from parreport.demo import RunFacts, closing_line
+
+    settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db")
+    db.upgrade(settings.store_url)
+    with st.Store(settings.store_url) as store:
+        store.record_run_event(AGENCY, KEY, "manual__r", "extract", "ok", {"dataset": "dossiers", "delivered": 3})
+    app = views.create_app(settings_loader=lambda: settings,
+                           run_info=lambda ids: {i: {"state": "failed", "failed_tasks": ["report.extract.ratings"]}
+                                                 for i in ids})
+    with TestClient(app) as c:
+        text = _visible(c.get(f"/tom-tat/{AGENCY}/{KEY}").text)
+    assert "Lần chạy thất bại ở bước lấy đánh giá từ Cổng DVC và không gửi báo cáo nào" in text
+    _, line = closing_line(RunFacts("manual__r", state="failed", failed_tasks=["report.extract.ratings"]), window=W,
+                           agency_text=AGENCY, threshold=0.01, log_path=tmp_path / "run.log", agency=AGENCY)
+    assert "ở bước lấy đánh giá từ Cổng DVC (report.extract.ratings)" in line

@@ -13,7 +13,7 @@ from ...config import Settings
 from ...files import run_slug
 from ...kinds import KINDS
 from ...quality import rule_title
-from ...story import ADHOC_PREFIX
+from ...story import ADHOC_PREFIX, task_text
 from ..paths import NotFound, data_docs_root, files, reports_root, safe_name
 from ..urls import Urls
 from .common import (RunInfo, agency_view, as_json, receipt_state, report_versions, steward_commands, unit_names,
@@ -26,10 +26,6 @@ STEP_TITLES = {"extract": "Lấy dữ liệu từ Cổng DVC", "load": "Nạp v�
 OUTCOME_LABELS = {"ok": "Xong", "stopped": "Dừng", "failed": "Thất bại", "sent": "Đã gửi",
                   "unchanged": "Không gửi (không có gì mới)", "adopted": "Nhận lại phiên bản đã gửi"}
 AIRFLOW_STATES = {"success": "Thành công", "failed": "Thất bại", "running": "Đang chạy", "queued": "Đang chờ chạy"}
-_TASK_TITLES = {"follow_receipt": "theo dõi biên nhận", "record_receipt": "ghi biên nhận",
-                "submit_report": "gửi Sở Nội vụ", "build_report": "lập báo cáo", "compute_figures": "tính số liệu",
-                "validate_records": "kiểm tra dữ liệu", "load_staging": "nạp vào kho dữ liệu",
-                "resolve_period": "xác định kỳ báo cáo", "list_agencies": "xác định đơn vị báo cáo"}
 
 
 def run_story(store: st.Store, settings: Settings, agency: str, key: str, run_id: str | None,
@@ -169,7 +165,7 @@ def _sentence(outcome: dict, versions: dict[int, dict], window_title: str, faile
 
 def _failed_steps(failed_tasks: list[str]) -> str:
     """The failed tasks of a run in words (``report.build_report`` → "lập báo cáo")."""
-    return ", ".join(sorted({_TASK_TITLES.get(t.rsplit(".", 1)[-1], t.rsplit(".", 1)[-1]) for t in failed_tasks}))
+    return ", ".join(sorted({task_text(t) or t.rsplit(".", 1)[-1] for t in failed_tasks}))
 
 
 def _first_sentence(text: Any) -> str:
