@@ -23,7 +23,7 @@ from parreport import ui as views
 URL_PREFIX = "/parreport"
 # The DAGs whose task instances carry the links (the links are global: one class for all
 # TaskFlow tasks, answered by the API server).
-REPORT_DAGS = frozenset({"quarterly_par_report"})
+REPORT_DAGS = frozenset({views.DAG_ID})
 
 
 def _base() -> str:
@@ -90,7 +90,7 @@ async def require_report_run_access(request: Request) -> None:
 
     credentials = await HTTPBearer(auto_error=False)(request)
     user = await get_user(request, None, credentials)
-    check = requires_access_dag("GET", DagAccessEntity.RUN, param_dag_id="quarterly_par_report")
+    check = requires_access_dag("GET", DagAccessEntity.RUN, param_dag_id=views.DAG_ID)
     await anyio.to_thread.run_sync(check, request, user)
 
 
