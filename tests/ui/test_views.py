@@ -760,3 +760,23 @@ def test_a_run_that_failed_at_an_extract_task_names_it_in_words(tmp_path):
     _, line = closing_line(RunFacts("manual__r", state="failed", failed_tasks=["report.extract.ratings"]), window=W,
                            agency_text=AGENCY, threshold=0.01, log_path=tmp_path / "run.log", agency=AGENCY)
     assert "ở bước lấy đánh giá từ Cổng DVC (report.extract.ratings)" in line
+
+
+@pytest.mark.parametrize("outcome, state, words, cls", [
+    ("approved", "DA_DUYET", "Sở Nội vụ đã duyệt", "ok"),
+    ("returned", "TRA_LAI", "Sở Nội vụ trả lại", "bad")])
+def test_the_receipts_later_state_reads_in_vietnamese_on_the_run_tab(tmp_path, outcome, state, words, cls):
+    """receipt_follow_up records DA_DUYET / TRA_LAI under the sending run; its step reads in words."""
+    from parreport.config import Settings
+    from parreport.ui.pages import run as run_page
+    from parreport.ui.urls import Urls
+
+    settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db")
+    db.upgrade(settings.store_url)
+    with st.Store(settings.store_url) as store:
+        store.record_run_event(AGENCY, KEY, "manual__r", "submit", "sent", {"version": 1, "MaTiepNhan": "SNV-1"})
+        store.record_run_event(AGENCY, KEY, "manual__r", "receipt", outcome, {
+            "MaTiepNhan": "SNV-1", "TrangThai": state, "PhienBan": 1, "LyDoTraLai": None, "message": "x"})
+        story = run_page.run_story(store, settings, AGENCY, KEY, "manual__r", None, Urls("", ""))
+    (step,) = [s for s in story["steps"] if s["title"] == run_page.STEP_TITLES["receipt"]]
+    assert (step["outcome"], step["cls"]) == (words, cls)

@@ -24,7 +24,8 @@ STEP_TITLES = {"extract": "Lấy dữ liệu từ Cổng DVC", "load": "Nạp v�
                "compute": "Tính số liệu", "build": "Lập báo cáo", "submit": "Gửi Sở Nội vụ",
                "receipt": "Theo dõi biên nhận"}
 OUTCOME_LABELS = {"ok": "Xong", "stopped": "Dừng", "failed": "Thất bại", "sent": "Đã gửi",
-                  "unchanged": "Không gửi (không có gì mới)", "adopted": "Nhận lại phiên bản đã gửi"}
+                  "unchanged": "Không gửi (không có gì mới)", "adopted": "Nhận lại phiên bản đã gửi",
+                  "approved": "Sở Nội vụ đã duyệt", "returned": "Sở Nội vụ trả lại"}
 AIRFLOW_STATES = {"success": "Thành công", "failed": "Thất bại", "running": "Đang chạy", "queued": "Đang chờ chạy"}
 
 
@@ -57,7 +58,8 @@ def run_story(store: st.Store, settings: Settings, agency: str, key: str, run_id
             continue
         steps.append({"title": STEP_TITLES.get(e["step"], e["step"]), "outcome": OUTCOME_LABELS.get(e["outcome"],
                                                                                                   e["outcome"]),
-                      "cls": {"ok": "ok", "sent": "ok", "unchanged": "ok", "adopted": "ok"}.get(e["outcome"], "bad"),
+                      "cls": {"ok": "ok", "sent": "ok", "unchanged": "ok", "adopted": "ok",
+                              "approved": "ok"}.get(e["outcome"], "bad"),
                       "at": _at(e["at"]), "text": _step_text(e, names)})
     if extracted:
         steps.insert(0, {"title": STEP_TITLES["extract"], "outcome": OUTCOME_LABELS["ok"], "cls": "ok",
