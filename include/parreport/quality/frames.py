@@ -50,7 +50,9 @@ import math
 from decimal import Decimal
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .contract import (
     DANHGIA_FIELDS,
@@ -77,6 +79,7 @@ __all__ = [
     "json_type",
     "allowed_types",
     "records_frame",
+    "concat_frames",
     "KIND_FIELDS",
 ]
 
@@ -290,19 +293,49 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
         others = [c for c in frame.columns if c not in ("seq", "ref", "kieu:$")]
         frame[others] = frame[others].astype(object)
         frame.loc[not_object, others] = None
+    frame.index = pd.Index(cols["seq"], dtype="int64")
     return typed(frame) if categorical else frame
 
 
+# Columns compared with each other in order (column-pair expectations): they stay text, whose
+# order is the order of the instants they name; categoricals of different categories do not compare.
+_ORDERED = ("thoi_diem", "ngay_thang:")
+
+
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Types and codes take a handful of values: as categoricals, GX's filters and set look-ups
-    over half a million rows cost about half as much (same verdicts; a test compares), and the
-    frame of a whole window takes a fraction of the memory. Numbers become numeric columns."""
+    """Numbers become numeric columns; text becomes categorical (codes and types take a handful
+    of values; GX's set look-ups and the row copies it makes per expectation then move small
+    integer codes), except ``ref`` and the columns compared in order (:data:`_ORDERED`)."""
     for c in frame.columns:
-        if c.startswith(("kieu:", "ma:", "trang_thai_va_kieu:")) or c == "ngay_ngoai_hop_dong":
-            frame[c] = frame[c].astype("category")
-        elif c.startswith(("so:", "gia_min:", "vi_tri:")):
+        if c.startswith(("so:", "gia_min:", "vi_tri:")):
             frame[c] = pd.to_numeric(frame[c], errors="raise")
+        elif c not in ("seq", "ref") and not c.startswith(_ORDERED):
+            frame[c] = frame[c].astype("category")
     return frame
+
+
+def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Typed frames of consecutive chunks end to end, categoricals staying categoricals (their
+    categories united with pandas' ``union_categoricals``); each chunk's column is let go once
+    joined, so the transient copy is one column's worth."""
+    if len(parts) == 1:
+        return parts[0]
+    index = pd.Index(np.concatenate([p.index.to_numpy() for p in parts]), dtype="int64")
+    columns = {}
+    for c in parts[0].columns:
+        pieces = [p[c] for p in parts]
+        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in pieces):
+            known = next((x.cat.categories for x in pieces if len(x.cat.categories)), None)
+            if known is not None:  # an all-null chunk's categories have no type of their own
+                pieces = [x if len(x.cat.categories) else
+                          pd.Series(pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0]))
+                          for x in pieces]
+            columns[c] = pd.Series(union_categoricals([x.array for x in pieces]), index=index)
+        else:
+            columns[c] = pd.concat(pieces, ignore_index=True).set_axis(index)
+        for p in parts:  # let go of each chunk's column once joined
+            del p[c]
+    return pd.DataFrame(columns, index=index)
 
 
 def _number(v: Any) -> float | None:

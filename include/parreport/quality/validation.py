@@ -34,7 +34,7 @@ from .. import store as st
 from ..files import run_slug
 from ..periods import Window
 from .corrections import apply_corrections
-from .frames import records_frame
+from .frames import concat_frames, records_frame
 from .gx_runner import run_suites
 from .rules import RULE_TITLES, rule_title
 from .suites import SUITE_TITLES
@@ -125,32 +125,15 @@ CHUNK = 20_000
 
 def _kind_frame(store: st.Store, table, kind: str, agency: str, key: str) -> pd.DataFrame:
     """The typed frame (frames.py) of a staged partition, built chunk by chunk from the store."""
-    chunk = CHUNK
     parts, batch = [], []
     for row in store.rows(table, agency, key, columns=("seq", "record")):
         batch.append((row[0], row[1]))
-        if len(batch) >= chunk:
+        if len(batch) >= CHUNK:
             parts.append(records_frame(kind, batch))  # typed at once: the chunk's records are freed
             batch = []
     if batch or not parts:
         parts.append(records_frame(kind, batch))
-    return parts[0] if len(parts) == 1 else _join(parts)
-
-
-def _join(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Typed chunks end to end, categoricals staying categoricals (their categories united)."""
-    columns = {}
-    for c in parts[0].columns:
-        pieces = [p[c] for p in parts]
-        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in pieces):
-            # one column at a time through plain values: categories of chunks may differ in type
-            # (an all-null chunk), and the transient column is one column's worth
-            columns[c] = pd.concat([x.astype(object) for x in pieces], ignore_index=True).astype("category")
-        else:
-            columns[c] = pd.concat(pieces, ignore_index=True)
-        for p in parts:  # let go of each chunk's column once joined
-            del p[c]
-    return pd.DataFrame(columns)
+    return concat_frames(parts)
 
 
 def _violations(outcome, frame: pd.DataFrame) -> dict[int, list[Violation]]:
