@@ -192,20 +192,23 @@ class _Deep:
     def visit(self, i: int, node: tuple, values: list, in_array: bool) -> None:
         """``values``: what the path reaches in record ``i`` (several when inside an array)."""
         _, k, kieu, ma, ngay, children = node
-        if in_array:
+        if len(values) == 1:
+            v = values[0]
+            kieu[i] = _fast_type(v, k)
+            if (ma is not None or ngay is not None) and isinstance(v, str) and v:
+                (ma if ma is not None else ngay)[i] = v
+        else:
             types = {_fast_type(v, k) for v in values}
             types.discard(ABSENT)
             kieu[i] = ("|".join(sorted(types)) if len(types) > 1 else types.pop()) if types else ABSENT
-        else:
-            kieu[i] = _fast_type(values[0], k)
-        if ma is not None:
-            codes = [v for v in values if isinstance(v, str) and v != ""]
-            if codes:
-                ma[i] = "|".join(sorted(set(codes))) if in_array else codes[0]
-        elif ngay is not None:
-            texts = [v for v in values if isinstance(v, str) and v != ""]
-            if texts:
-                ngay[i] = "|".join(texts)
+            if ma is not None:
+                codes = {v for v in values if isinstance(v, str) and v}
+                if codes:
+                    ma[i] = "|".join(sorted(codes))
+            elif ngay is not None:
+                texts = [v for v in values if isinstance(v, str) and v]
+                if texts:
+                    ngay[i] = "|".join(texts)
         if not children:
             return
         if k == LIST:
@@ -261,17 +264,19 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
         children = [deep.bind(c) for c in children]
         k = spec.kind
         vals = [d.get(key) for d in dicts]
-        cols[f"kieu:{name}"] = [_fast_type(v, k) for v in vals]
+        empty = ABSENT if k in _TEXT_KINDS else "string"  # what "" is in this field (see _fast_type)
+        cols[f"kieu:{name}"] = [(("string" if v else empty) if type(v) is str else _SIMPLE_TYPES.get(type(v)))
+                                or json_type(v, k) for v in vals]
         if k == ENUM:
-            cols[f"ma:{name}"] = [str_or_none(v) for v in vals]
+            cols[f"ma:{name}"] = [v if isinstance(v, str) and v else None for v in vals]
         elif k == TS:
-            texts = [str_or_none(v) for v in vals]
+            texts = [v if isinstance(v, str) and v else None for v in vals]
             cols[f"ngay:{name}"] = texts
             inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
             cols[f"thoi_diem:{name}"] = inst
             cols[f"ngay_thang:{name}"] = [t[:8] if t is not None else None for t in inst]
         elif k == STR and not spec.personal:
-            cols[name] = [str_or_none(v) for v in vals]
+            cols[name] = [v if isinstance(v, str) and v else None for v in vals]
         if children:
             container = list if k == LIST else dict
             for i, v in enumerate(vals):
@@ -297,19 +302,20 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
     return typed(frame) if categorical else frame
 
 
-# Columns compared with each other in order (column-pair expectations): they stay text, whose
-# order is the order of the instants they name; categoricals of different categories do not compare.
-_ORDERED = ("thoi_diem", "ngay_thang:")
+# Columns kept as text: those compared with each other in order (column-pair expectations: the
+# order of valid texts is the order of the instants they name, and categoricals of different
+# categories do not compare), and timestamp texts (about one value per row: nothing to share).
+_TEXT = ("thoi_diem", "ngay_thang:", "ngay:")
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers become numeric columns; text becomes categorical (codes and types take a handful
     of values; GX's set look-ups and the row copies it makes per expectation then move small
-    integer codes), except ``ref`` and the columns compared in order (:data:`_ORDERED`)."""
+    integer codes), except ``ref`` and the columns of :data:`_TEXT`."""
     for c in frame.columns:
         if c.startswith(("so:", "gia_min:", "vi_tri:")):
             frame[c] = pd.to_numeric(frame[c], errors="raise")
-        elif c not in ("seq", "ref") and not c.startswith(_ORDERED):
+        elif c not in ("seq", "ref") and not c.startswith(_TEXT):
             frame[c] = frame[c].astype("category")
     return frame
 

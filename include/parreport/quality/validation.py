@@ -340,14 +340,7 @@ def quality_results(store: st.Store, agency: str, window_key: str) -> dict:
     content = dict(rows[0]["content"]) if rows else {}
     if not content:
         return {}
-    with store.engine.connect() as conn:
-        from sqlalchemy import func, select
-
-        total = conn.execute(select(func.count()).select_from(st.dossiers).where(
-            st.dossiers.c.agency == agency, st.dossiers.c.window_key == window_key)).scalar_one()
-        rejected = conn.execute(select(func.count()).select_from(st.quarantine).where(
-            st.quarantine.c.agency == agency, st.quarantine.c.window_key == window_key,
-            st.quarantine.c.kind == "dossier")).scalar_one()
+    total, rejected = store.validated_counts(agency, window_key)
     content["SoBanGhi"], content["SoBanGhiLoai"] = total, rejected
     content["data_docs"] = rows[0]["data_docs"]
     return content
