@@ -1,10 +1,12 @@
 """Running the suites of ``expectations/`` through the Great Expectations 1.x API.
 
 One ephemeral GX context per validation run: a pandas data source with one dataframe asset per
-record kind, the suites, one ValidationDefinition and one Checkpoint per suite (each with an
-``UpdateDataDocsAction``), result format COMPLETE with ``seq`` and ``ref`` as the
-``unexpected_index_column_names`` so that every failing record is identified. Data Docs (and
-the validation results, as JSON) are written to the run's own directory.
+record kind, the suites, and one ValidationDefinition per suite, run on the kind's frame
+narrowed to the columns its suite names. GX's result format is BASIC (counts and a sample of
+failing values) with ``return_unexpected_index_query``: the frame's index is the staged rows'
+``seq``, so GX's index query lists every failing record (no cap, no dict per row). The
+validation results (JSON) and one Data Docs site, built once after the last suite, go to the
+run's own directory.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import json
 import logging
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +110,7 @@ def _context(docs_dir: Path | None):
 
 def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, run_name: str,
                docs_dir: Path | None = None, suites: dict[str, dict] | None = None,
-               skip_reasons: dict[str, str] | None = None) -> dict[str, SuiteOutcome]:
+               skip_reasons: dict[str, str] | None = None, timings: dict | None = None) -> dict[str, SuiteOutcome]:
     """Validate each frame (keyed by suite name: ho_so, danh_gia, thu_tuc, don_vi) with its
     suite; a frame's index is the staged rows' ``seq`` (see frames.records_frame). Expectations
     needing a parameter that is absent (None) are not run and come back with ``skipped`` set
@@ -155,7 +158,10 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
             items.append(_outcome(name, {"type": cfg.type, "kwargs": cfg.kwargs, "meta": cfg.meta or {}}, r))
         outcomes[name] = SuiteOutcome(name, len(frame), items + skipped)
     if docs_dir is not None:
+        started = time.perf_counter()
         ctx.build_data_docs(site_names=["parreport"])
+        if timings is not None:
+            timings["data_docs"] = time.perf_counter() - started
     return outcomes
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -164,9 +165,19 @@ def _violations(outcome, frame: pd.DataFrame) -> dict[int, list[Violation]]:
 
 def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir: Path | str, run_id: str,
                        threshold: float = 0.01, write_docs: bool = True,
-                       outcomes_sink: dict | None = None) -> dict:
+                       outcomes_sink: dict | None = None, timings: dict | None = None) -> dict:
     """Validate the partition (see the module docstring); returns a JSON-able summary.
-    ``outcomes_sink``, when given, receives the GX outcomes per suite (for tests and tools)."""
+    ``outcomes_sink``, when given, receives the GX outcomes per suite (for tests and tools);
+    ``timings`` the wall time of each stage in seconds (scripts/bench_validation.py)."""
+    timings = {} if timings is None else timings
+    mark = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal mark
+        now_ = time.perf_counter()
+        timings[stage] = timings.get(stage, 0.0) + now_ - mark
+        mark = now_
+
     key = window.key
     units = [r[1] for r in store.rows(st.units, agency, key, columns=("seq", "record")) if isinstance(r[1], dict)]
     procedures = [r[1] for r in store.rows(st.procedures, agency, key, columns=("seq", "record"))
@@ -175,6 +186,7 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
     agency_units = units_below(units, agency)
 
     corr = apply_corrections(store, agency, key)
+    lap("corrections")
 
     stats = {"previous": store.load_stats(agency, window.previous().key).get("dossiers"),
              "year_before": store.load_stats(agency, window.year_before().key).get("dossiers")}
@@ -188,7 +200,10 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
         "don_vi": _kind_frame(store, st.units, "don_vi", agency, key),
     }
     docs = data_docs_dir(data_dir, agency, key, run_id) if write_docs else None
-    outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=docs, skip_reasons=vreasons)
+    lap("frames")
+    outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=docs, skip_reasons=vreasons,
+                          timings=timings)
+    lap("gx")
     if outcomes_sink is not None:
         outcomes_sink.update(outcomes)
     # Only dossiers and ratings are quarantined; the catalogue and the units are reference data
@@ -226,6 +241,7 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
                           if r is not None} for kind in ("thu_tuc", "don_vi")}
         _write_summary(docs / "tom-tat.html", agency, window, run_id, content, outcomes, {**refs, **failing})
     del frames
+    lap("quarantine")
 
     by_rule = Counter(v.rule for vs in verdicts["ho_so"].values() for v in {x.rule: x for x in vs}.values())
     rating_rules = Counter(v.rule for vs in verdicts["danh_gia"].values() for v in {x.rule: x for x in vs}.values())
