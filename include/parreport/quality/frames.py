@@ -241,10 +241,10 @@ _TEXT_KINDS = (STR, TS, ENUM)
 _NUMERIC_KINDS = (NUM, INT, LIST, OBJ)  # "" is a type error there, absent in a text field
 
 
-def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool = True) -> pd.DataFrame:
+def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
     """A flat table of the records of ``kind`` (ho_so, danh_gia, thu_tuc, don_vi), one row per
-    staged row ``(seq, record)``; see the module docstring for the columns. With
-    ``categorical=False`` the columns stay plain (for chunks to be joined, then :func:`typed`)."""
+    staged row ``(seq, record)``, indexed by ``seq``; see the module docstring for the columns,
+    and :func:`_typed` for their types."""
     fields = KIND_FIELDS[kind]
     tree = _tree(fields)
     ref_field = REF_FIELD[kind]
@@ -292,14 +292,14 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
     cols["ngay_ngoai_hop_dong"] = [ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
     if kind == "ho_so":
         _dossier_numbers(dicts, cols)
-    frame = pd.DataFrame(cols)
-    not_object = frame["kieu:$"] != "object"
-    if not_object.any():  # a record that is not an object has no fields: only kieu:$ speaks
-        others = [c for c in frame.columns if c not in ("seq", "ref", "kieu:$")]
-        frame[others] = frame[others].astype(object)
-        frame.loc[not_object, others] = None
-    frame.index = pd.Index(cols["seq"], dtype="int64")
-    return typed(frame) if categorical else frame
+    not_object = [i for i, t in enumerate(cols["kieu:$"]) if t != "object"]
+    if not_object:  # a record that is not an object has no fields: only kieu:$ speaks
+        for c, values in cols.items():
+            if c not in ("seq", "ref", "kieu:$"):
+                for i in not_object:
+                    values[i] = None
+    index = pd.Index(cols["seq"], dtype="int64")
+    return pd.DataFrame({c: _typed(c, values) for c, values in cols.items()}, index=index)
 
 
 # Columns kept as plain Python text (object dtype): those compared with each other in order
@@ -308,19 +308,19 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
 _TEXT = ("thoi_diem", "ngay_thang:")
 
 
-def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers become numeric columns; other text becomes categorical: codes, types and even
-    timestamp texts then move as small integer codes through GX's set look-ups, regexes and
-    the row copies it makes per expectation (measured: GX's time at 100,000 dossiers halves
-    against pandas' string dtype). ``ref`` and the columns of :data:`_TEXT` stay plain text."""
-    for c in frame.columns:
-        if c.startswith(("so:", "gia_min:", "vi_tri:")):
-            frame[c] = pd.to_numeric(frame[c], errors="raise")
-        elif c == "ref" or c.startswith(_TEXT):
-            frame[c] = frame[c].astype(object)
-        elif c != "seq":
-            frame[c] = frame[c].astype("category")
-    return frame
+def _typed(column: str, values: list) -> Any:
+    """A column as GX gets it. Numbers become numeric; other text becomes categorical: codes,
+    types and even timestamp texts then move as small integer codes through GX's set look-ups,
+    regexes and the row copies it makes per expectation (measured: GX's time at 100,000
+    dossiers halves against pandas' string dtype). ``ref`` and the columns of :data:`_TEXT`
+    stay plain text."""
+    if column == "seq":
+        return np.asarray(values, dtype=np.int64)
+    if column.startswith(("so:", "gia_min:", "vi_tri:")):
+        return pd.to_numeric(np.asarray(values, dtype=object), errors="raise")
+    if column == "ref" or column.startswith(_TEXT):
+        return np.asarray(values, dtype=object)
+    return pd.Categorical(values)
 
 
 def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
