@@ -30,8 +30,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from .. import store as st
 from .contract import ENUM, HOSO_FIELDS, LIST, OBJ, TS, Spec, valid_timestamp
 from .frames import ABSENT, allowed_types, json_type
@@ -210,26 +208,14 @@ class _Staged:
 
 
 def _staged_original(store: st.Store, agency: str, window_key: str, ma_ho_so: str) -> _Staged | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(select(st.dossiers.c.seq, st.dossiers.c.ma_ho_so, st.dossiers.c.record).where(
-            st.dossiers.c.agency == agency, st.dossiers.c.window_key == window_key,
-            st.dossiers.c.ma_ho_so == ma_ho_so).order_by(st.dossiers.c.seq)).first()
-        if row is None:
-            return None
-        saved = conn.execute(select(st.corrected_dossiers).where(
-            st.corrected_dossiers.c.agency == agency, st.corrected_dossiers.c.window_key == window_key,
-            st.corrected_dossiers.c.seq == row.seq)).mappings().first()
-    original = row.record
-    if saved is not None and saved["corrected"] == row.record:
+    row = store.staged_dossier(agency, window_key, ma_ho_so)
+    if row is None:
+        return None
+    saved = store.corrected_copies(agency, window_key, row["seq"]).get(row["seq"])
+    original = row["record"]
+    if saved is not None and saved["corrected"] == row["record"]:
         original = saved["original"]
-    return _Staged(row.seq, row.ma_ho_so, original)
-
-
-def _event(conn, correction_id: int, agency: str, window_key: str, event: str, actor: str | None,
-           detail: dict | None = None) -> None:
-    conn.execute(insert(st.correction_events).values(correction_id=correction_id, agency=agency,
-                                                     window_key=window_key, event=event, at=st.utcnow(),
-                                                     actor=actor, detail=detail or {}))
+    return _Staged(row["seq"], row["ma_ho_so"], original)
 
 
 def add_correction(store: st.Store, agency: str, window_key: str, *, ma_ho_so: str, field: str, value: str,
@@ -263,23 +249,12 @@ def add_correction(store: st.Store, agency: str, window_key: str, *, ma_ho_so: s
     if old is not _MISSING and old == new_value and type(old) is type(new_value):
         raise CorrectionError(f"Cổng DVC đã có đúng giá trị này cho {path} của hồ sơ '{ma_ho_so}': "
                               f"không cần sửa.")
-    now = st.utcnow()
-    with store.engine.begin() as conn:
-        previous = conn.execute(select(st.corrections.c.id).where(
-            st.corrections.c.agency == agency, st.corrections.c.window_key == window_key,
-            st.corrections.c.ma_ho_so == ma_ho_so, st.corrections.c.field == path,
-            st.corrections.c.status == ACTIVE)).scalars().all()
-        result = conn.execute(insert(st.corrections).values(
-            agency=agency, window_key=window_key, ma_ho_so=ma_ho_so, field=path,
-            value_json=json.dumps(new_value, ensure_ascii=False),
-            old_json=None if old is _MISSING else json.dumps(old, ensure_ascii=False),
-            reason=reason, created_by=by, created_at=now, status=ACTIVE))
-        cid = result.inserted_primary_key[0]
-        _event(conn, cid, agency, window_key, "TAO", by, {"ly_do": reason, "truong": path})
-        for pid in previous:
-            conn.execute(update(st.corrections).where(st.corrections.c.id == pid).values(
-                status="DA_THAY_THE", closed_at=now, closed_note=f"thay bằng sửa đổi #{cid}"))
-            _event(conn, pid, agency, window_key, "DA_THAY_THE", by, {"boi": cid})
+    cid = store.add_correction(agency, window_key, {
+        "ma_ho_so": ma_ho_so, "field": path, "value_json": json.dumps(new_value, ensure_ascii=False),
+        "old_json": None if old is _MISSING else json.dumps(old, ensure_ascii=False),
+        "reason": reason, "created_by": by, "created_at": st.utcnow(), "status": ACTIVE},
+        in_force=ACTIVE, event="TAO", detail={"ly_do": reason, "truong": path},
+        replaced="DA_THAY_THE", replaced_event="DA_THAY_THE", replaced_note="thay bằng sửa đổi #{id}")
     return next(c for c in list_corrections(store, agency, window_key) if c["id"] == cid)
 
 
@@ -287,50 +262,27 @@ def revoke_correction(store: st.Store, correction_id: int, *, reason: str, by: s
     reason, by = (reason or "").strip(), (by or "").strip()
     if not reason or not by:
         raise CorrectionError("Cần ghi lý do (--reason) và người hủy (--by).")
-    with store.engine.begin() as conn:
-        row = conn.execute(select(st.corrections).where(st.corrections.c.id == correction_id)).mappings().first()
-        if row is None:
-            raise CorrectionError(f"Không có sửa đổi số {correction_id}.")
-        if row["status"] != ACTIVE:
-            raise CorrectionError(f"Sửa đổi số {correction_id} không còn hiệu lực "
-                                  f"({STATUS_TITLES.get(row['status'], row['status'])}).")
-        conn.execute(update(st.corrections).where(st.corrections.c.id == correction_id).values(
-            status="DA_HUY", closed_at=st.utcnow(), closed_note=reason))
-        _event(conn, correction_id, row["agency"], row["window_key"], "DA_HUY", by, {"ly_do": reason})
+    row = store.close_correction(correction_id, status="DA_HUY", note=reason, event="DA_HUY", actor=by,
+                                 detail={"ly_do": reason}, only_if=ACTIVE)
+    if row is None:
+        raise CorrectionError(f"Không có sửa đổi số {correction_id}.")
+    if row["status"] != ACTIVE:
+        raise CorrectionError(f"Sửa đổi số {correction_id} không còn hiệu lực "
+                              f"({STATUS_TITLES.get(row['status'], row['status'])}).")
     return dict(row, status="DA_HUY")
 
 
 def list_corrections(store: st.Store, agency: str, window_key: str, *, active_only: bool = False) -> list[dict]:
-    stmt = select(st.corrections).where(st.corrections.c.agency == agency,
-                                        st.corrections.c.window_key == window_key)
-    if active_only:
-        stmt = stmt.where(st.corrections.c.status == ACTIVE)
-    with store.engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(stmt.order_by(st.corrections.c.id)).mappings()]
-        events = conn.execute(select(st.correction_events).where(
-            st.correction_events.c.agency == agency, st.correction_events.c.window_key == window_key)
-            .order_by(st.correction_events.c.id)).mappings().all()
+    rows = store.corrections(agency, window_key, status=ACTIVE if active_only else None)
+    events = store.correction_events(agency, window_key)
     by_id: dict[int, list[dict]] = {}
     for e in events:
-        by_id.setdefault(e["correction_id"], []).append(dict(e))
+        by_id.setdefault(e["correction_id"], []).append(e)
     for r in rows:
         r["value"] = json.loads(r["value_json"])
         r["old_value"] = None if r["old_json"] is None else json.loads(r["old_json"])
         r["events"] = by_id.get(r["id"], [])
     return rows
-
-
-def _rows_concerned(store: st.Store, agency: str, window_key: str, seqs: set[int], refs: set[str]) -> list[dict]:
-    t = st.dossiers
-    out: dict[int, dict] = {}
-    with store.engine.connect() as conn:
-        for column, values in ((t.c.seq, sorted(seqs)), (t.c.ma_ho_so, sorted(refs))):
-            for i in range(0, len(values), 500):
-                stmt = select(t.c.seq, t.c.ma_ho_so, t.c.record).where(
-                    t.c.agency == agency, t.c.window_key == window_key, column.in_(values[i:i + 500]))
-                for r in conn.execute(stmt).mappings():
-                    out[r["seq"]] = dict(r)
-    return [out[k] for k in sorted(out)]
 
 
 def apply_corrections(store: st.Store, agency: str, window_key: str, rows: list[dict] | None = None) -> dict:
@@ -344,14 +296,12 @@ def apply_corrections(store: st.Store, agency: str, window_key: str, rows: list[
     ``CONG_DA_SUA``; one that cannot be applied (an index the portal's list no longer has)
     stays in force and is reported. Returns counts and the corrected MaHoSo."""
     active = list_corrections(store, agency, window_key, active_only=True)
-    with store.engine.connect() as conn:
-        saved = {r["seq"]: dict(r) for r in conn.execute(select(st.corrected_dossiers).where(
-            st.corrected_dossiers.c.agency == agency, st.corrected_dossiers.c.window_key == window_key)).mappings()}
+    saved = store.corrected_copies(agency, window_key)
     by_ref: dict[str, list[dict]] = {}
     for c in active:
         by_ref.setdefault(c["ma_ho_so"], []).append(c)
     if rows is None:
-        rows = _rows_concerned(store, agency, window_key, set(saved), set(by_ref))
+        rows = store.staged_dossiers_named(agency, window_key, set(saved), set(by_ref))
     superseded, failed, applied_ids = [], [], []
     keep_rows, updates = [], []
     found_refs = set()
@@ -387,22 +337,12 @@ def apply_corrections(store: st.Store, agency: str, window_key: str, rows: list[
             updates.append((row["seq"], record))
             row["record"] = record
         row["corrected"] = bool(used)
-    now = st.utcnow()
-    with store.engine.begin() as conn:
-        for seq, record in updates:
-            conn.execute(update(st.dossiers).where(st.dossiers.c.agency == agency,
-                                                   st.dossiers.c.window_key == window_key,
-                                                   st.dossiers.c.seq == seq).values(record=record))
-        for c in superseded:
-            conn.execute(update(st.corrections).where(st.corrections.c.id == c["id"]).values(
-                status="CONG_DA_SUA", closed_at=now,
-                closed_note="Cổng DVC đã gửi đúng giá trị đã sửa; không cần áp dụng nữa"))
-            _event(conn, c["id"], agency, window_key, "CONG_DA_SUA", "he_thong", {"gia_tri": c["value"]})
-        for c, why in failed:
-            _event(conn, c["id"], agency, window_key, "KHONG_AP_DUNG", "he_thong", {"ly_do": why})
-        for cid in applied_ids:
-            _event(conn, cid, agency, window_key, "AP_DUNG", "he_thong", {})
-    store.replace_partition(st.corrected_dossiers, agency, window_key, keep_rows)
+    store.apply_corrections(
+        agency, window_key, records=updates, actor="he_thong", copies=keep_rows,
+        closed=[(c["id"], "CONG_DA_SUA", "Cổng DVC đã gửi đúng giá trị đã sửa; không cần áp dụng nữa", "CONG_DA_SUA",
+                 {"gia_tri": c["value"]}) for c in superseded],
+        events=[(c["id"], "KHONG_AP_DUNG", {"ly_do": why}) for c, why in failed]
+        + [(cid, "AP_DUNG", {}) for cid in applied_ids])
     not_found = sorted({c["ma_ho_so"] for c in active} - found_refs)
     return {"applied": len(applied_ids), "corrected_dossiers": len(keep_rows),
             "corrected_refs": sorted(r["ma_ho_so"] for r in keep_rows if r["ma_ho_so"]),

@@ -50,7 +50,9 @@ import math
 from decimal import Decimal
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .contract import (
     DANHGIA_FIELDS,
@@ -77,6 +79,7 @@ __all__ = [
     "json_type",
     "allowed_types",
     "records_frame",
+    "concat_frames",
     "KIND_FIELDS",
 ]
 
@@ -189,20 +192,23 @@ class _Deep:
     def visit(self, i: int, node: tuple, values: list, in_array: bool) -> None:
         """``values``: what the path reaches in record ``i`` (several when inside an array)."""
         _, k, kieu, ma, ngay, children = node
-        if in_array:
+        if len(values) == 1:
+            v = values[0]
+            kieu[i] = _fast_type(v, k)
+            if (ma is not None or ngay is not None) and isinstance(v, str) and v:
+                (ma if ma is not None else ngay)[i] = v
+        else:
             types = {_fast_type(v, k) for v in values}
             types.discard(ABSENT)
             kieu[i] = ("|".join(sorted(types)) if len(types) > 1 else types.pop()) if types else ABSENT
-        else:
-            kieu[i] = _fast_type(values[0], k)
-        if ma is not None:
-            codes = [v for v in values if isinstance(v, str) and v != ""]
-            if codes:
-                ma[i] = "|".join(sorted(set(codes))) if in_array else codes[0]
-        elif ngay is not None:
-            texts = [v for v in values if isinstance(v, str) and v != ""]
-            if texts:
-                ngay[i] = "|".join(texts)
+            if ma is not None:
+                codes = {v for v in values if isinstance(v, str) and v}
+                if codes:
+                    ma[i] = "|".join(sorted(codes))
+            elif ngay is not None:
+                texts = [v for v in values if isinstance(v, str) and v]
+                if texts:
+                    ngay[i] = "|".join(texts)
         if not children:
             return
         if k == LIST:
@@ -235,10 +241,10 @@ _TEXT_KINDS = (STR, TS, ENUM)
 _NUMERIC_KINDS = (NUM, INT, LIST, OBJ)  # "" is a type error there, absent in a text field
 
 
-def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool = True) -> pd.DataFrame:
+def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
     """A flat table of the records of ``kind`` (ho_so, danh_gia, thu_tuc, don_vi), one row per
-    staged row ``(seq, record)``; see the module docstring for the columns. With
-    ``categorical=False`` the columns stay plain (for chunks to be joined, then :func:`typed`)."""
+    staged row ``(seq, record)``, indexed by ``seq``; see the module docstring for the columns,
+    and :func:`_typed` for their types."""
     fields = KIND_FIELDS[kind]
     tree = _tree(fields)
     ref_field = REF_FIELD[kind]
@@ -258,17 +264,19 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
         children = [deep.bind(c) for c in children]
         k = spec.kind
         vals = [d.get(key) for d in dicts]
-        cols[f"kieu:{name}"] = [_fast_type(v, k) for v in vals]
+        empty = ABSENT if k in _TEXT_KINDS else "string"  # what "" is in this field (see _fast_type)
+        cols[f"kieu:{name}"] = [(("string" if v else empty) if type(v) is str else _SIMPLE_TYPES.get(type(v)))
+                                or json_type(v, k) for v in vals]
         if k == ENUM:
-            cols[f"ma:{name}"] = [str_or_none(v) for v in vals]
+            cols[f"ma:{name}"] = [v if isinstance(v, str) and v else None for v in vals]
         elif k == TS:
-            texts = [str_or_none(v) for v in vals]
+            texts = [v if isinstance(v, str) and v else None for v in vals]
             cols[f"ngay:{name}"] = texts
             inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
             cols[f"thoi_diem:{name}"] = inst
             cols[f"ngay_thang:{name}"] = [t[:8] if t is not None else None for t in inst]
         elif k == STR and not spec.personal:
-            cols[name] = [str_or_none(v) for v in vals]
+            cols[name] = [v if isinstance(v, str) and v else None for v in vals]
         if children:
             container = list if k == LIST else dict
             for i, v in enumerate(vals):
@@ -284,25 +292,59 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]], categorical: bool 
     cols["ngay_ngoai_hop_dong"] = [ngay_verdict(r, fields) if isinstance(r, dict) else "khong_co" for r in recs]
     if kind == "ho_so":
         _dossier_numbers(dicts, cols)
-    frame = pd.DataFrame(cols)
-    not_object = frame["kieu:$"] != "object"
-    if not_object.any():  # a record that is not an object has no fields: only kieu:$ speaks
-        others = [c for c in frame.columns if c not in ("seq", "ref", "kieu:$")]
-        frame[others] = frame[others].astype(object)
-        frame.loc[not_object, others] = None
-    return typed(frame) if categorical else frame
+    not_object = [i for i, t in enumerate(cols["kieu:$"]) if t != "object"]
+    if not_object:  # a record that is not an object has no fields: only kieu:$ speaks
+        for c, values in cols.items():
+            if c not in ("seq", "ref", "kieu:$"):
+                for i in not_object:
+                    values[i] = None
+    index = pd.Index(cols["seq"], dtype="int64")
+    return pd.DataFrame({c: _typed(c, values) for c, values in cols.items()}, index=index)
 
 
-def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Types and codes take a handful of values: as categoricals, GX's filters and set look-ups
-    over half a million rows cost about half as much (same verdicts; a test compares), and the
-    frame of a whole window takes a fraction of the memory. Numbers become numeric columns."""
-    for c in frame.columns:
-        if c.startswith(("kieu:", "ma:", "trang_thai_va_kieu:")) or c == "ngay_ngoai_hop_dong":
-            frame[c] = frame[c].astype("category")
-        elif c.startswith(("so:", "gia_min:", "vi_tri:")):
-            frame[c] = pd.to_numeric(frame[c], errors="raise")
-    return frame
+# Columns kept as plain Python text (object dtype): those compared with each other in order
+# (column-pair expectations: the order of valid texts is the order of the instants they name,
+# and categoricals of different categories do not compare), and ``ref``.
+_TEXT = ("thoi_diem", "ngay_thang:")
+
+
+def _typed(column: str, values: list) -> Any:
+    """A column as GX gets it. Numbers become numeric; other text becomes categorical: codes,
+    types and even timestamp texts then move as small integer codes through GX's set look-ups,
+    regexes and the row copies it makes per expectation (measured: GX's time at 100,000
+    dossiers halves against pandas' string dtype). ``ref`` and the columns of :data:`_TEXT`
+    stay plain text."""
+    if column == "seq":
+        return np.asarray(values, dtype=np.int64)
+    if column.startswith(("so:", "gia_min:", "vi_tri:")):
+        return pd.to_numeric(np.asarray(values, dtype=object), errors="raise")
+    if column == "ref" or column.startswith(_TEXT):
+        return np.asarray(values, dtype=object)
+    return pd.Categorical(values)
+
+
+def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Typed frames of consecutive chunks end to end, categoricals staying categoricals (their
+    categories united with pandas' ``union_categoricals``); each chunk's column is let go once
+    joined, so the transient copy is one column's worth."""
+    if len(parts) == 1:
+        return parts[0]
+    index = pd.Index(np.concatenate([p.index.to_numpy() for p in parts]), dtype="int64")
+    columns = {}
+    for c in parts[0].columns:
+        pieces = [p[c] for p in parts]
+        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in pieces):
+            known = next((x.cat.categories for x in pieces if len(x.cat.categories)), None)
+            if known is not None:  # an all-null chunk's categories have no type of their own
+                pieces = [x if len(x.cat.categories) else
+                          pd.Series(pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0]))
+                          for x in pieces]
+            columns[c] = pd.Series(union_categoricals([x.array for x in pieces]), index=index)
+        else:
+            columns[c] = pd.concat(pieces, ignore_index=True).set_axis(index)
+        for p in parts:  # let go of each chunk's column once joined
+            del p[c]
+    return pd.DataFrame(columns, index=index)
 
 
 def _number(v: Any) -> float | None:

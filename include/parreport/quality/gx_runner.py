@@ -1,16 +1,20 @@
 """Running the suites of ``expectations/`` through the Great Expectations 1.x API.
 
 One ephemeral GX context per validation run: a pandas data source with one dataframe asset per
-record kind, the suites, one ValidationDefinition and one Checkpoint per suite (each with an
-``UpdateDataDocsAction``), result format COMPLETE with ``seq`` and ``ref`` as the
-``unexpected_index_column_names`` so that every failing record is identified. Data Docs (and
-the validation results, as JSON) are written to the run's own directory.
+record kind, the suites, and one ValidationDefinition per suite, run on the kind's frame
+narrowed to the columns its suite names. GX's result format is BASIC (counts and a sample of
+failing values) with ``return_unexpected_index_query``: the frame's index is the staged rows'
+``seq``, so GX's index query lists every failing record (no cap, no dict per row). The
+validation results (JSON) and one Data Docs site, built once after the last suite, go to the
+run's own directory.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +46,6 @@ class ExpectationOutcome:
     failing_seqs: list[int] = field(default_factory=list)
     observed: Any = None
     skipped: str | None = None  # why it was not run (e.g. "không có dữ liệu quý trước")
-    truncated: bool = False  # GX returned fewer failing rows than it counted (see _complete)
 
     def as_dict(self) -> dict:
         return {"bo": self.suite, "ky_vong": self.type, "cot": self.column, "muc_do": self.muc_do,
@@ -107,14 +110,15 @@ def _context(docs_dir: Path | None):
 
 def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, run_name: str,
                docs_dir: Path | None = None, suites: dict[str, dict] | None = None,
-               skip_reasons: dict[str, str] | None = None) -> dict[str, SuiteOutcome]:
+               skip_reasons: dict[str, str] | None = None, timings: dict | None = None) -> dict[str, SuiteOutcome]:
     """Validate each frame (keyed by suite name: ho_so, danh_gia, thu_tuc, don_vi) with its
-    suite. Expectations needing a parameter that is absent (None) are not run and come back
-    with ``skipped`` set (``skip_reasons[parameter]`` or "không có dữ liệu")."""
+    suite; a frame's index is the staged rows' ``seq`` (see frames.records_frame). Expectations
+    needing a parameter that is absent (None) are not run and come back with ``skipped`` set
+    (``skip_reasons[parameter]`` or "không có dữ liệu"). Data Docs are built once, after the
+    last suite, for the whole run."""
     suites = suites or load_suite_dicts()
     skip_reasons = skip_reasons or {}
     gx, ctx = _context(docs_dir)
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
     source = ctx.data_sources.add_pandas("kho_du_lieu")
@@ -138,33 +142,59 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
         batch_def = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}_toan_bo")
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(
             name=f"kiem_tra_{name}", data=batch_def, suite=suite))
-        actions = [UpdateDataDocsAction(name="data_docs", site_names=["parreport"])] if docs_dir else []
-        checkpoint = ctx.checkpoints.add(gx.Checkpoint(
-            name=f"kiem_tra_{name}", validation_definitions=[vd], actions=actions,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["seq", "ref"],
-                           "partial_unexpected_count": 20, "return_unexpected_index_query": False}))
-        result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
-                                run_id=run_id)
+        vr = vd.run(batch_parameters={"dataframe": _narrow(frame, kept)}, expectation_parameters=parameters,
+                    result_format=_RESULT, run_id=run_id)
+        if docs_dir is not None:
+            (docs_dir / "ket_qua").mkdir(parents=True, exist_ok=True)
+            (docs_dir / "ket_qua" / f"{name}.json").write_text(
+                json.dumps(vr.to_json_dict(), ensure_ascii=False, default=str), encoding="utf-8")
         items: list[ExpectationOutcome] = []
-        for vr in result.run_results.values():
-            if docs_dir is not None:
-                (docs_dir / "ket_qua").mkdir(parents=True, exist_ok=True)
-                (docs_dir / "ket_qua" / f"{name}.json").write_text(
-                    json.dumps(vr.to_json_dict(), ensure_ascii=False, default=str), encoding="utf-8")
-            for r in vr.results:
-                cfg = r.expectation_config
-                exc = r.exception_info or {}
-                if exc.get("raised_exception"):
-                    raise GXRunError(f"kỳ vọng {cfg.type} ({cfg.kwargs.get('column')}) của bộ {name} lỗi khi chạy: "
-                                     f"{exc.get('exception_message')}")
-                item = _outcome(name, {"type": cfg.type, "kwargs": cfg.kwargs, "meta": cfg.meta or {}}, r)
-                if item.success is False and item.truncated:
-                    item.failing_seqs = _complete(gx, ctx, frame, cfg, parameters, item.unexpected_count)
-                    item.unexpected_count = len(item.failing_seqs)
-                    item.truncated = False
-                items.append(item)
+        for r in vr.results:
+            cfg = r.expectation_config
+            exc = r.exception_info or {}
+            if exc.get("raised_exception"):
+                raise GXRunError(f"kỳ vọng {cfg.type} ({cfg.kwargs.get('column')}) của bộ {name} lỗi khi chạy: "
+                                 f"{exc.get('exception_message')}")
+            items.append(_outcome(name, {"type": cfg.type, "kwargs": cfg.kwargs, "meta": cfg.meta or {}}, r))
         outcomes[name] = SuiteOutcome(name, len(frame), items + skipped)
+    if docs_dir is not None:
+        started = time.perf_counter()
+        ctx.build_data_docs(site_names=["parreport"])
+        if timings is not None:
+            timings["data_docs"] = time.perf_counter() - started
     return outcomes
+
+
+# GX's own result format, chosen for what the pipeline needs: BASIC (counts and a sample of the
+# failing values, which Data Docs show) and, through ``unexpected_index_query``, the index of
+# every failing row — the frame's index is ``seq``. (COMPLETE would also build a dict per failing
+# row and cap column-pair expectations at 200 rows.)
+_RESULT = {"result_format": "BASIC", "partial_unexpected_count": 20, "return_unexpected_index_query": True}
+_INDEX_QUERY = re.compile(r"^df\.filter\(items=\[([0-9, ]*)\], axis=0\)$")
+
+
+def _columns_of(expectation: dict) -> list[str]:
+    kw = expectation.get("kwargs") or {}
+    return [c for c in (kw.get("column"), kw.get("column_A"), kw.get("column_B"), *(kw.get("column_list") or []))
+            if isinstance(c, str)]
+
+
+def _narrow(frame: pd.DataFrame, expectations: list[dict]) -> pd.DataFrame:
+    """Only the columns the suite names (and ``ref``): GX copies its domain's rows for many
+    metrics, and every column not judged would be copied with them. A column the suite names
+    that the frame lacks is left for GX to report."""
+    wanted = {c for e in expectations for c in _columns_of(e)} | {"ref"}
+    return frame[[c for c in frame.columns if c in wanted]]
+
+
+def _failing_index(res: dict) -> list[int] | None:
+    query = res.get("unexpected_index_query")
+    if query is None:
+        return None
+    m = _INDEX_QUERY.match(query)
+    if m is None:
+        raise GXRunError(f"GX trả về danh sách dòng vi phạm không đọc được: {query[:200]!r}")
+    return sorted({int(x) for x in m.group(1).split(",") if x.strip()})
 
 
 def _outcome(suite: str, e: dict, r: Any, skipped: str | None = None) -> ExpectationOutcome:
@@ -179,51 +209,11 @@ def _outcome(suite: str, e: dict, r: Any, skipped: str | None = None) -> Expecta
         return out
     res = r.result or {}
     out.success = bool(r.success)
-    if "unexpected_index_list" in res:
-        idx = res.get("unexpected_index_list") or []
-        seqs = sorted({int(i["seq"]) for i in idx if isinstance(i, dict) and "seq" in i})
+    seqs = _failing_index(res)
+    if seqs is not None:
         out.failing_seqs = seqs
-        count = int(res.get("unexpected_count") or 0)
-        out.unexpected_count = max(len(seqs), count)
-        out.truncated = len(seqs) < count
+        out.unexpected_count = max(len(seqs), int(res.get("unexpected_count") or 0))
     elif not r.success:
         out.unexpected_count = 1  # a table-level expectation
     out.observed = res.get("observed_value")
     return out
-
-
-_RESULT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["seq", "ref"],
-           "partial_unexpected_count": 20, "return_unexpected_index_query": False}
-
-
-def _complete(gx, ctx, frame: pd.DataFrame, cfg, parameters: dict, expected: int) -> list[int]:
-    """Every failing row of one expectation whose COMPLETE result GX truncated (GX 1.x returns at
-    most MAX_RESULT_RECORDS = 200 rows for column-pair and multicolumn expectations): validate the
-    same expectation again, through GX, on halves of the table until no piece is truncated."""
-    kw = cfg.kwargs
-    columns = [c for c in (kw.get("column"), kw.get("column_A"), kw.get("column_B"), *(kw.get("column_list") or []))
-               if c]
-    columns = list(dict.fromkeys(["seq", "ref", *columns]))
-    expectation = cfg.to_domain_obj()
-    source = ctx.data_sources.add_or_update_pandas("bo_sung")
-    asset = source.add_dataframe_asset(f"bo_sung_{len(source.assets)}")
-    batch_def = asset.add_batch_definition_whole_dataframe("phan")
-    seqs: set[int] = set()
-    pieces = [frame[columns]]
-    while pieces:
-        piece = pieces.pop()
-        r = batch_def.get_batch(batch_parameters={"dataframe": piece}).validate(
-            expectation, result_format=_RESULT, expectation_parameters=parameters)
-        res = r.result or {}
-        got = {int(i["seq"]) for i in res.get("unexpected_index_list") or [] if isinstance(i, dict)}
-        count = int(res.get("unexpected_count") or 0)
-        if len(got) >= count:
-            seqs |= got
-        elif len(piece) <= 1:  # pragma: no cover - cannot happen: one row fails at most once
-            raise GXRunError(f"không lấy được đủ các dòng vi phạm của {cfg.type}")
-        else:
-            half = len(piece) // 2
-            pieces += [piece.iloc[:half], piece.iloc[half:]]
-    if len(seqs) < expected:  # pragma: no cover - defensive
-        raise GXRunError(f"{cfg.type}: GX đếm {expected} dòng vi phạm nhưng chỉ trả về {len(seqs)}")
-    return sorted(seqs)

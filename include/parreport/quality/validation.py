@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from .. import store as st
 from ..files import run_slug
 from ..periods import Window
 from .corrections import apply_corrections
-from .frames import records_frame
+from .frames import concat_frames, records_frame
 from .gx_runner import run_suites
 from .rules import RULE_TITLES, rule_title
 from .suites import SUITE_TITLES
@@ -125,32 +126,15 @@ CHUNK = 20_000
 
 def _kind_frame(store: st.Store, table, kind: str, agency: str, key: str) -> pd.DataFrame:
     """The typed frame (frames.py) of a staged partition, built chunk by chunk from the store."""
-    chunk = CHUNK
     parts, batch = [], []
     for row in store.rows(table, agency, key, columns=("seq", "record")):
         batch.append((row[0], row[1]))
-        if len(batch) >= chunk:
+        if len(batch) >= CHUNK:
             parts.append(records_frame(kind, batch))  # typed at once: the chunk's records are freed
             batch = []
     if batch or not parts:
         parts.append(records_frame(kind, batch))
-    return parts[0] if len(parts) == 1 else _join(parts)
-
-
-def _join(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Typed chunks end to end, categoricals staying categoricals (their categories united)."""
-    columns = {}
-    for c in parts[0].columns:
-        pieces = [p[c] for p in parts]
-        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in pieces):
-            # one column at a time through plain values: categories of chunks may differ in type
-            # (an all-null chunk), and the transient column is one column's worth
-            columns[c] = pd.concat([x.astype(object) for x in pieces], ignore_index=True).astype("category")
-        else:
-            columns[c] = pd.concat(pieces, ignore_index=True)
-        for p in parts:  # let go of each chunk's column once joined
-            del p[c]
-    return pd.DataFrame(columns)
+    return concat_frames(parts)
 
 
 def _violations(outcome, frame: pd.DataFrame) -> dict[int, list[Violation]]:
@@ -181,9 +165,19 @@ def _violations(outcome, frame: pd.DataFrame) -> dict[int, list[Violation]]:
 
 def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir: Path | str, run_id: str,
                        threshold: float = 0.01, write_docs: bool = True,
-                       outcomes_sink: dict | None = None) -> dict:
+                       outcomes_sink: dict | None = None, timings: dict | None = None) -> dict:
     """Validate the partition (see the module docstring); returns a JSON-able summary.
-    ``outcomes_sink``, when given, receives the GX outcomes per suite (for tests and tools)."""
+    ``outcomes_sink``, when given, receives the GX outcomes per suite (for tests and tools);
+    ``timings`` the wall time of each stage in seconds (scripts/bench_validation.py)."""
+    timings = {} if timings is None else timings
+    mark = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal mark
+        now_ = time.perf_counter()
+        timings[stage] = timings.get(stage, 0.0) + now_ - mark
+        mark = now_
+
     key = window.key
     units = [r[1] for r in store.rows(st.units, agency, key, columns=("seq", "record")) if isinstance(r[1], dict)]
     procedures = [r[1] for r in store.rows(st.procedures, agency, key, columns=("seq", "record"))
@@ -192,6 +186,7 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
     agency_units = units_below(units, agency)
 
     corr = apply_corrections(store, agency, key)
+    lap("corrections")
 
     stats = {"previous": store.load_stats(agency, window.previous().key).get("dossiers"),
              "year_before": store.load_stats(agency, window.year_before().key).get("dossiers")}
@@ -205,7 +200,10 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
         "don_vi": _kind_frame(store, st.units, "don_vi", agency, key),
     }
     docs = data_docs_dir(data_dir, agency, key, run_id) if write_docs else None
-    outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=docs, skip_reasons=vreasons)
+    lap("frames")
+    outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=docs, skip_reasons=vreasons,
+                          timings=timings)
+    lap("gx")
     if outcomes_sink is not None:
         outcomes_sink.update(outcomes)
     # Only dossiers and ratings are quarantined; the catalogue and the units are reference data
@@ -243,6 +241,7 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
                           if r is not None} for kind in ("thu_tuc", "don_vi")}
         _write_summary(docs / "tom-tat.html", agency, window, run_id, content, outcomes, {**refs, **failing})
     del frames
+    lap("quarantine")
 
     by_rule = Counter(v.rule for vs in verdicts["ho_so"].values() for v in {x.rule: x for x in vs}.values())
     rating_rules = Counter(v.rule for vs in verdicts["danh_gia"].values() for v in {x.rule: x for x in vs}.values())
@@ -357,14 +356,7 @@ def quality_results(store: st.Store, agency: str, window_key: str) -> dict:
     content = dict(rows[0]["content"]) if rows else {}
     if not content:
         return {}
-    with store.engine.connect() as conn:
-        from sqlalchemy import func, select
-
-        total = conn.execute(select(func.count()).select_from(st.dossiers).where(
-            st.dossiers.c.agency == agency, st.dossiers.c.window_key == window_key)).scalar_one()
-        rejected = conn.execute(select(func.count()).select_from(st.quarantine).where(
-            st.quarantine.c.agency == agency, st.quarantine.c.window_key == window_key,
-            st.quarantine.c.kind == "dossier")).scalar_one()
+    total, rejected = store.validated_counts(agency, window_key)
     content["SoBanGhi"], content["SoBanGhiLoai"] = total, rejected
     content["data_docs"] = rows[0]["data_docs"]
     return content
