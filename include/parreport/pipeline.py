@@ -28,7 +28,6 @@ from .report.changes import corrections_since, describe_changes
 from .report.documents import (Revision, build_attachments, decode_attachment, document_sources, draft_attachments,
                                history_windows)
 from .report.payload import DOCUMENT_SOURCES, build_core, figures_sha, finalize, json_safe
-from .report.signing import content_sha256, sign_body
 from .targets import targets_for_year
 
 log = logging.getLogger(__name__)
@@ -279,6 +278,8 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
     storing its receipt is adopted (same SHA-256), never sent twice, and a version this
     installation never recorded stops the submission for an operator to look at.
     """
+    from .report.signing import content_sha256, sign_body  # joserfc and cryptography: this step only
+
     agency, w = period.agency, period.window
     with open_store(settings) as store:
         draft = store.load_draft(agency, w.key)
