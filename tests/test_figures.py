@@ -19,10 +19,13 @@ from parreport.figures import (
     classify,
     compute_bieu06,
     compute_indicators,
+    compute_quarter,
+    dossiers_from_json,
     indicator_members,
     meets_target,
     percent,
     portal_bieu06_problems,
+    ratings_from_json,
     reconcile_bieu06,
     scopes_of,
 )
@@ -400,6 +403,16 @@ RATINGS = [
 def compute():
     return compute_indicators(DOSSIERS, RATINGS, PROCEDURES, UNITS, AGENCY, W, targets_for_year(W.year))
 
+
+
+def test_one_pass_from_json_text_gives_the_golden_figures():
+    """What compute_figures runs: each record's JSON text decoded into the fields the figures read,
+    Biểu 06 and the indicators counted in one pass; the same figures as the golden tests."""
+    texts = [json.dumps(d, ensure_ascii=False) for d in DOSSIERS]
+    bieu06, indicators = compute_quarter(dossiers_from_json(texts), ratings_from_json(json.dumps(r) for r in RATINGS),
+                                         PROCEDURES, UNITS, AGENCY, W, targets_for_year(W.year))
+    assert bieu06 == EXPECTED_BIEU06
+    assert indicators == compute()
 
 def test_scope_order():
     assert scopes_of(UNITS, AGENCY) == ["SO", "P1", "P2"]

@@ -90,3 +90,21 @@ def test_every_record_kind_names_a_staged_table_and_its_reference_column():
         assert {"agency", "window_key", "seq", "record"} <= set(table.c.keys()), kind.table
         assert kind.ref_column is None or kind.ref_column in table.c, kind
         assert by_dataset(kind.dataset) is kind
+
+
+def test_record_texts_stream_the_kept_json_text_for_the_figures(store):
+    """compute_figures reads the accepted records as the JSON text the store keeps (never
+    re-serialised) and decodes only the fields it needs, with the values json.loads gives."""
+    import json
+
+    from parreport.figures import Dossier, dossiers_from_json
+
+    texts = ['{"MaHoSo":"H0","TrangThaiHoSo":"4","Tên":"Thủ tục","DanhSachLePhi":[{"Gia":1.5},{"Gia":2}]}',
+             '{"MaHoSo":"H1","TrangThaiHoSo":"2"}', '{"MaHoSo":"H2","NgayHenTra":"","ThongTinEForm":{}}']
+    store.stage_partition(st.dossiers, "A", "k", [(i, False, f"H{i}", t) for i, t in enumerate(texts)], "ma_ho_so")
+    store.set_accepted(st.dossiers, "A", "k", {1})
+    got = list(store.record_texts(st.dossiers, "A", "k", st.dossiers.c.accepted.is_(True)))
+    assert got == [texts[0], texts[2]]
+    first, last = dossiers_from_json(got)
+    assert first == Dossier.of(json.loads(texts[0])) and first.DanhSachLePhi == [{"Gia": 1.5}, {"Gia": 2}]
+    assert (last.NgayHenTra, last.ThongTinEForm, last.KenhThucHien) == ("", {}, None)

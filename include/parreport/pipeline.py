@@ -18,7 +18,7 @@ from .config import Settings
 from .extract import ExtractResult, extract_dataset, raw_root, read_record_texts
 from .files import write_json
 from .kinds import DATASETS, by_dataset
-from .figures import check_identities, compute_bieu06, compute_indicators, reconcile_bieu06
+from .figures import check_identities, compute_quarter, dossiers_from_json, ratings_from_json, reconcile_bieu06
 from .http import ApiError, Endpoint
 from .intake import IntakeClient, idempotency_key
 from .periods import Window, run_window, window_for
@@ -28,7 +28,6 @@ from .report.changes import corrections_since, describe_changes
 from .report.documents import (Revision, build_attachments, decode_attachment, document_sources, draft_attachments,
                                history_windows)
 from .report.payload import DOCUMENT_SOURCES, build_core, figures_sha, finalize, json_safe
-from .report.signing import content_sha256, sign_body
 from .targets import targets_for_year
 
 log = logging.getLogger(__name__)
@@ -187,36 +186,22 @@ def _quality(store: st.Store, period: Period, bieu06: list[dict], portal_rows: l
             "DoiSoatCongDVC": diffs, "KiemTra": checks}
 
 
-class _Stored:
-    """The records of a staged partition as an iterable that reads the store afresh on every
-    pass (the figures' pure functions iterate their inputs once per figure family)."""
-
-    def __init__(self, store: st.Store, table, agency: str, key: str, *where):
-        self.args = (table, agency, key, *where)
-        self.store = store
-
-    def __iter__(self):
-        for (record,) in self.store.rows(*self.args, columns=("record",)):
-            yield record
-
-
 def compute(settings: Settings, period: Period, run_id: str) -> dict:
-    """Biểu 06 and every indicator from the accepted records; the identities are checked first."""
+    """Biểu 06 and every indicator from the accepted records; nothing is stored unless the identities hold."""
     agency, key, window = period.agency, period.window.key, period.window
     with open_store(settings) as store:
         units = _as_dicts(store.records(st.units, agency, key))
         procedures = _as_dicts(store.records(st.procedures, agency, key))
-        # Streamed from the store at each pass (Biểu 06, then the indicators): the window's
-        # records are never all in memory at once.
-        dossiers = _Stored(store, st.dossiers, agency, key, st.dossiers.c.accepted.is_(True))
-        ratings = _Stored(store, st.ratings, agency, key, st.ratings.c.accepted.is_(True))
-        portal_rows = _as_dicts(store.records(st.portal_bieu06, agency, key))
-        bieu06 = compute_bieu06(dossiers, procedures, window)
+        # One pass over the window, streamed from the store: each accepted record's JSON text is
+        # decoded into the few fields the figures read (figures.records), never into a dict.
+        dossiers = dossiers_from_json(store.record_texts(st.dossiers, agency, key, st.dossiers.c.accepted.is_(True)))
+        ratings = ratings_from_json(store.record_texts(st.ratings, agency, key, st.ratings.c.accepted.is_(True)))
+        targets = targets_for_year(window.year, settings.targets or None)
+        bieu06, indicators = compute_quarter(dossiers, ratings, procedures, units, agency, window, targets)
         problems = check_identities(bieu06)
         if problems:
             raise IdentityError("Biểu 06 vi phạm đẳng thức, không gửi báo cáo: " + "; ".join(problems))
-        targets = targets_for_year(window.year, settings.targets or None)
-        indicators = compute_indicators(dossiers, ratings, procedures, units, agency, window, targets)
+        portal_rows = _as_dicts(store.records(st.portal_bieu06, agency, key))
         content = {"Bieu06": bieu06, "ChiTieu": indicators,
                    "ChatLuongDuLieu": _quality(store, period, bieu06, portal_rows)}
         content = json_safe(content)
@@ -293,6 +278,8 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
     storing its receipt is adopted (same SHA-256), never sent twice, and a version this
     installation never recorded stops the submission for an operator to look at.
     """
+    from .report.signing import content_sha256, sign_body  # joserfc and cryptography: this step only
+
     agency, w = period.agency, period.window
     with open_store(settings) as store:
         draft = store.load_draft(agency, w.key)

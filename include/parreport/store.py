@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     case,
+    cast,
     bindparam,
     create_engine,
     delete,
@@ -343,6 +344,17 @@ class Store:
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=2000).execute(stmt)
             yield from (result if columns else result.mappings())
+
+    def record_texts(self, table: Table, agency: str, window_key: str, *where) -> Iterator[str]:
+        """The partition's records as the JSON text the store keeps, in ``seq`` order, streamed
+        (a server-side cursor on PostgreSQL): for readers that decode only the fields they need
+        (``figures.records``) instead of building every record as a dict."""
+        stmt = select(cast(table.c.record, Text)).where(table.c.agency == agency, table.c.window_key == window_key,
+                                                        *where).order_by(table.c.seq)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+            for (text,) in result:
+                yield text
 
     def records(self, table: Table, agency: str, window_key: str, *where) -> list[dict]:
         return [r["record"] for r in self.rows(table, agency, window_key, *where)]

@@ -1,17 +1,22 @@
 """What each Airflow task runs: settings and connections are read here, inside the task,
-and errors that a retry cannot mend fail the task at once (no retry)."""
+and errors that a retry cannot mend fail the task at once (no retry).
+
+Importing this module stays light (every task process does it): what only one task needs —
+pandas and Great Expectations (validate), matplotlib, reportlab and openpyxl (build_report) —
+is imported by that task alone. The project's errors are therefore named here by module and
+class (:data:`_ACTIONS`) and looked up only in modules already imported: an error of a module
+that was never imported cannot have been raised.
+"""
 from __future__ import annotations
 
 import functools
 import inspect
 import logging
+import sys
 
 from . import connections, pipeline
 from .config import CONN_INTAKE, ConfigError, load_settings
-from .extract import IncompleteExtract
 from .http import TRANSIENT_STATUS, ApiError
-from .quality.gx_runner import GXRunError
-from .quality.validation import BlockingFailuresExceeded
 from .resources import measured
 
 log = logging.getLogger(__name__)
@@ -21,22 +26,38 @@ class TaskFailed(RuntimeError):
     """A failure the project did not foresee, told in Vietnamese (the cause is chained)."""
 
 
-_ACTIONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
-    (ConfigError, "sửa cấu hình (biến PARREPORT_*, tệp PARREPORT_CONFIG hoặc kết nối Airflow, xem README) rồi "
+_ACTIONS: tuple[tuple[str, str], ...] = (
+    ("parreport.config:ConfigError", "sửa cấu hình (biến PARREPORT_*, tệp PARREPORT_CONFIG hoặc kết nối Airflow, xem README) rồi "
                   "xóa (Clear) nhiệm vụ để chạy lại."),
-    (pipeline.IdentityError, "không có gì được gửi. Báo người bảo trì kèm nhật ký nhiệm vụ (số liệu tính ra mâu "
+    ("parreport.pipeline:IdentityError", "không có gì được gửi. Báo người bảo trì kèm nhật ký nhiệm vụ (số liệu tính ra mâu "
                              "thuẫn với chính nó); sau khi sửa, xóa (Clear) bước tính số liệu."),
-    (pipeline.SubmissionConflict, "không gửi gì thêm. Hỏi Sở Nội vụ ai đã gửi các phiên bản đó; người bảo trì ghi "
+    ("parreport.pipeline:SubmissionConflict", "không gửi gì thêm. Hỏi Sở Nội vụ ai đã gửi các phiên bản đó; người bảo trì ghi "
                                   "nhận chúng vào kho rồi mới xóa (Clear) bước gửi báo cáo."),
-    (GXRunError, "bộ kỳ vọng trong expectations/ bị hỏng hoặc GX lỗi: báo người bảo trì; sau khi sửa, xóa (Clear) "
+    ("parreport.quality.gx_runner:GXRunError", "bộ kỳ vọng trong expectations/ bị hỏng hoặc GX lỗi: báo người bảo trì; sau khi sửa, xóa (Clear) "
                  "bước kiểm tra dữ liệu."),
-    (BlockingFailuresExceeded, "cán bộ dữ liệu xem và sửa các hồ sơ bị cách ly (parreport quarantine list, "
+    ("parreport.quality.validation:BlockingFailuresExceeded", "cán bộ dữ liệu xem và sửa các hồ sơ bị cách ly (parreport quarantine list, "
                                "parreport corrections add), rồi xóa (Clear) bước kiểm tra dữ liệu."),
-    (IncompleteExtract, "Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); nếu vẫn thiếu, báo đơn vị "
+    ("parreport.extract:IncompleteExtract", "Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); nếu vẫn thiếu, báo đơn vị "
                         "vận hành cổng DVC."),
 )
 _UNFORESEEN = ("Airflow sẽ tự chạy lại nhiệm vụ theo số lần thử lại (retries); nếu vẫn lỗi, báo người bảo trì kèm "
                "nhật ký nhiệm vụ.")
+
+
+# The project's errors that a retry cannot mend: the task fails at once (see _no_retry).
+_FAIL_NOW = ("parreport.pipeline:IdentityError", "parreport.pipeline:SubmissionConflict",
+             "parreport.quality.validation:BlockingFailuresExceeded", "parreport.quality.gx_runner:GXRunError",
+             "parreport.config:ConfigError")
+
+
+def _loaded(ref: str) -> type[BaseException] | None:
+    """The class ``module:Name`` if its module is imported, else None (nothing is imported here)."""
+    module, _, name = ref.partition(":")
+    return getattr(sys.modules.get(module), name, None)
+
+
+def _is(exc: BaseException, refs) -> bool:
+    return any(cls is not None and isinstance(exc, cls) for cls in map(_loaded, refs))
 
 
 def explain(exc: BaseException) -> str:
@@ -44,7 +65,7 @@ def explain(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     if "Việc cần làm" in text:
         return text
-    action = next((a for types, a in _ACTIONS if isinstance(exc, types)), None)
+    action = next((a for ref, a in _ACTIONS if _is(exc, (ref,))), None)
     if action is None:
         first = text.splitlines()[0][:300]
         return f"Lỗi ngoài dự kiến ({type(exc).__name__}: {first}). Việc cần làm: {_UNFORESEEN}"
@@ -72,10 +93,9 @@ def _no_retry(fn):
             if 400 <= exc.status < 500 and exc.status not in TRANSIENT_STATUS:
                 raise AirflowFailException(explain(exc)) from exc
             raise
-        except (pipeline.IdentityError, pipeline.SubmissionConflict, BlockingFailuresExceeded, GXRunError,
-                ConfigError) as exc:
-            raise AirflowFailException(explain(exc)) from exc
         except Exception as exc:
+            if _is(exc, _FAIL_NOW):
+                raise AirflowFailException(explain(exc)) from exc
             if type(exc).__module__.startswith("airflow"):  # Airflow's own control flow (skip, defer, …)
                 raise
             message = explain(exc)
