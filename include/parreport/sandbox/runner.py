@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--faults", default="", help="fault spec, see the module docstring")
     s.add_argument("--token-ttl", type=int, default=300, help="expires_in of both servers' tokens (s)")
     s.add_argument("--cursor-ttl", type=float, default=900.0, help="portal cursor validity (s)")
+    s.add_argument("--page-cache-mib", type=int, default=1536,
+                   help="portal: serialised listing pages kept in memory (MiB), least recently used dropped")
     s.add_argument("--review-delay", type=float, default=5.0, help="intake: DA_TIEP_NHAN -> DA_DUYET after (s)")
     s.add_argument("--return-policy", choices=("none", "all", "first"), default="none",
                    help="intake: send reports back (TRA_LAI) instead of approving them")
@@ -184,7 +186,7 @@ def serve(args: argparse.Namespace) -> int:
     portal = create_portal_app(dataset, PortalSettings(
         clients=portal_clients, token_ttl=args.token_ttl, cursor_ttl=args.cursor_ttl,
         faults=FaultSettings.parse(portal_faults), deliver_duplicates=not args.no_duplicates,
-        failing_agencies=failing))
+        failing_agencies=failing, page_cache_bytes=args.page_cache_mib * 2**20))
     intake = create_intake_app(IntakeSettings(
         clients=intake_clients, public_keys=public_keys, token_ttl=args.token_ttl,
         faults=FaultSettings.parse(intake_faults), review_delay=args.review_delay,
