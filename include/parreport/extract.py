@@ -17,7 +17,7 @@ from pathlib import Path
 from .files import run_slug, write_bytes, write_json
 from .periods import Window
 from .portal import Page, PortalClient
-from .privacy import strip_page
+from .privacy import strip_page, strip_raw_page
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +78,18 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
             result.pages = result.delivered = 0
             result.restarts += 1
             dropped.clear()
-        records, plain = strip_page(page.data, dataset, dropped)
+        texts = strip_raw_page(page.raw, dataset, dropped) if page.raw is not None else None
+        if texts is None:
+            records, plain = strip_page(page.data, dataset, dropped)
         result.pages += 1
-        result.delivered += len(records)
+        count = len(texts if texts is not None else records)
+        result.delivered += count
         if page.number == 1:
             result.tong_so = page.tong_so
-        write_bytes(target / f"page-{page.number:05d}.json", page_bytes({
-            "endpoint": page.endpoint, "params": page.params, "page": page.number,
-            "tong_so": page.tong_so, "count": len(records)}, records, plain))
+        header = {"endpoint": page.endpoint, "params": page.params, "page": page.number,
+                  "tong_so": page.tong_so, "count": count}
+        write_bytes(target / f"page-{page.number:05d}.json",
+                    page_bytes(header, records, plain) if texts is None else page_text_bytes(header, texts))
     result.dropped_fields = sorted(dropped)
     if result.tong_so is not None:
         if result.delivered < result.tong_so:
@@ -124,20 +128,58 @@ def page_bytes(header: dict, records: list, plain: bool = False) -> bytes:
     return head + b',"data":[\n' + body + b"\n]}\n"
 
 
-def read_record_texts(dataset_dir: str | Path) -> Iterator[tuple[str, object]]:
+def page_text_bytes(header: dict, texts: list[bytes]) -> bytes:
+    """:func:`page_bytes` of records given as their JSON texts (one line each)."""
+    return _dumps(header)[:-1].encode("utf-8") + b',"data":[\n' + b",\n".join(texts) + b"\n]}\n"
+
+
+# What staging reads of a record besides its text: its reference (kinds.KINDS ref_field) and
+# the keys of de-duplication (quality/dedupe.py: MaHoSo, NgayCapNhat; MaTTHC, MaDonViThucHien).
+STAGING_FIELDS = ("MaHoSo", "NgayCapNhat", "MaTTHC", "MaDonViThucHien", "MaDanhGia", "MaDonVi", "MaLinhVuc")
+
+
+def read_record_texts(dataset_dir: str | Path, fields: tuple[str, ...] | None = None) -> Iterator[tuple[str, object]]:
     """``(JSON text, record)`` of every record of a kept raw extract, in delivery order (page
-    after page), one page in memory at a time. A page in another layout is read whole."""
+    after page), one page in memory at a time. A page in another layout is read whole.
+
+    ``fields``: a record that is an object is decoded into a dict of only those fields (the
+    ones present), which costs a fraction of decoding it all (staging needs only its keys);
+    anything else is decoded whole."""
+    decode = _loads if fields is None else _partial_decoder(fields)
     for path in sorted(Path(dataset_dir).glob("page-*.json")):
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            text = f.read().decode("utf-8")
         lines = text.split("\n")
         if len(lines) >= 3 and lines[0].endswith('"data":[') and lines[-2] == "]}":
             for line in lines[1:-2]:
                 if line:
                     line = line[:-1] if line.endswith(",") else line
-                    yield line, _loads(line)
+                    yield line, decode(line)
         else:
             for record in json.loads(text)["data"]:
-                yield _dumps(record), record
+                line = _dumps(record)
+                yield line, record if fields is None else decode(line)
+
+
+def _partial_decoder(fields: tuple[str, ...]):
+    if _Struct is None:  # pragma: no cover
+        return _loads
+    decoder = _decoder_for(fields)
+    unset = _UNSET
+
+    def decode(text: str):
+        try:
+            obj = decoder.decode(text)
+        except ValueError:  # not an object, or NaN / Infinity: decoded whole
+            return _loads(text)
+        out = {}
+        for name in fields:
+            value = getattr(obj, name)
+            if value is not unset:
+                out[name] = value
+        return out
+
+    return decode
 
 
 def _loads(text: str):
@@ -147,6 +189,18 @@ def _loads(text: str):
         return json.loads(text)
 
 
+_DECODERS: dict[tuple[str, ...], object] = {}
+
+
+def _decoder_for(fields: tuple[str, ...]):
+    if fields not in _DECODERS:
+        from typing import Any
+
+        struct = _defstruct("_Keys", [(name, Any, _UNSET) for name in fields])
+        _DECODERS[fields] = _Decoder(struct)
+    return _DECODERS[fields]
+
+
 def read_records(dataset_dir: str | Path) -> Iterator[dict]:
     """The records of a kept raw extract, in delivery order (page after page)."""
     for _, record in read_record_texts(dataset_dir):
@@ -154,6 +208,7 @@ def read_records(dataset_dir: str | Path) -> Iterator[dict]:
 
 
 try:  # msgspec comes with Airflow; it reads and writes JSON several times faster than the standard library
-    from msgspec.json import decode as _decode, encode as _encode
+    from msgspec import UNSET as _UNSET, Struct as _Struct, defstruct as _defstruct
+    from msgspec.json import Decoder as _Decoder, decode as _decode, encode as _encode
 except ImportError:  # pragma: no cover
-    _decode, _encode = json.loads, None
+    _decode, _encode, _Struct = json.loads, None, None

@@ -84,6 +84,21 @@ def _ts_arg(value: str) -> datetime:
     return datetime.strptime(value, "%Y%m%d%H%M%S")
 
 
+def window_span(spec: str) -> dict[str, datetime]:
+    """``--window YEAR-Q``: the span that window needs — one quarter of earlier dossiers (still in
+    progress or finished within it), the window, and a month after it (the extraction)."""
+    from datetime import timedelta
+
+    from ..periods import window_for
+
+    year, _, quarter = spec.partition("-")
+    try:
+        window = window_for(int(year), int(quarter))
+    except ValueError:
+        raise SystemExit(f"--window expects YEAR-Q (e.g. 2025-1), got {spec!r}") from None
+    return {"span_start": window.start - timedelta(days=92), "span_end": window.end + timedelta(days=31)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m parreport.sandbox",
                                      description="Sandbox servers for portal-api.yaml and report-api.yaml")
@@ -103,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="intake: reports of that agency's clients answer 403")
     s.add_argument("--span-start", type=_ts_arg, default=None, help="yyyyMMddHHmmss")
     s.add_argument("--span-end", type=_ts_arg, default=None, help="yyyyMMddHHmmss")
+    s.add_argument("--window", default=None, metavar="YEAR-Q",
+                   help="generate only what the quarter's window needs: from one quarter before its start to "
+                        "a month after its end (instead of the default span; --span-start/--span-end win); "
+                        "a province-sized --dossiers-per-quarter then fits in memory")
     s.add_argument("--as-of", type=_ts_arg, default=None, help="extraction instant, yyyyMMddHHmmss")
     s.add_argument("--invalid-rate", type=float, default=None)
     s.add_argument("--duplicate-rate", type=float, default=None)
@@ -173,6 +192,8 @@ def serve(args: argparse.Namespace) -> int:
 
     overrides: dict[str, Any] = {"seed": args.seed, "agency": args.agency,
                                  "dossiers_per_quarter": args.dossiers_per_quarter}
+    if args.window:
+        overrides.update(window_span(args.window))
     for name in ("span_start", "span_end", "as_of", "invalid_rate", "duplicate_rate"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
