@@ -162,24 +162,24 @@ def read_record_texts(dataset_dir: str | Path, fields: tuple[str, ...] | None = 
 
 
 def _partial_decoder(fields: tuple[str, ...]):
-    if _Struct is None:  # pragma: no cover
+    if _Decoder is None:  # pragma: no cover
         return _loads
-    decoder = _decoder_for(fields)
-    unset = _UNSET
+    if fields not in _DECODERS:  # a TypedDict: msgspec builds the dict of those fields itself
+        from typing import Any, TypedDict
+
+        _DECODERS[fields] = _Decoder(TypedDict("_Keys", {name: Any for name in fields}, total=False))
+    decoder = _DECODERS[fields]
 
     def decode(text: str):
         try:
-            obj = decoder.decode(text)
+            return decoder.decode(text)
         except ValueError:  # not an object, or NaN / Infinity: decoded whole
             return _loads(text)
-        out = {}
-        for name in fields:
-            value = getattr(obj, name)
-            if value is not unset:
-                out[name] = value
-        return out
 
     return decode
+
+
+_DECODERS: dict[tuple[str, ...], object] = {}
 
 
 def _loads(text: str):
@@ -189,18 +189,6 @@ def _loads(text: str):
         return json.loads(text)
 
 
-_DECODERS: dict[tuple[str, ...], object] = {}
-
-
-def _decoder_for(fields: tuple[str, ...]):
-    if fields not in _DECODERS:
-        from typing import Any
-
-        struct = _defstruct("_Keys", [(name, Any, _UNSET) for name in fields])
-        _DECODERS[fields] = _Decoder(struct)
-    return _DECODERS[fields]
-
-
 def read_records(dataset_dir: str | Path) -> Iterator[dict]:
     """The records of a kept raw extract, in delivery order (page after page)."""
     for _, record in read_record_texts(dataset_dir):
@@ -208,7 +196,6 @@ def read_records(dataset_dir: str | Path) -> Iterator[dict]:
 
 
 try:  # msgspec comes with Airflow; it reads and writes JSON several times faster than the standard library
-    from msgspec import UNSET as _UNSET, Struct as _Struct, defstruct as _defstruct
     from msgspec.json import Decoder as _Decoder, decode as _decode, encode as _encode
 except ImportError:  # pragma: no cover
-    _decode, _encode, _Struct = json.loads, None, None
+    _decode, _encode, _Decoder = json.loads, None, None
