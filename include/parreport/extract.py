@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from queue import Full, Queue
 
 from .files import run_slug, write_bytes, write_json
 from .periods import Window
@@ -69,7 +71,7 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
     target.mkdir(parents=True)
     result = ExtractResult(dataset, str(target))
     dropped: set[str] = set()
-    for page in _pages_for(client, dataset, agency, window):
+    for page in prefetched(_pages_for(client, dataset, agency, window)):
         if page.number == 1 and result.pages:
             # The listing restarted (an expired cursor): keep only the reading that completes, so
             # tong_so is checked against it and its pages are staged once.
@@ -104,6 +106,51 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
     log.info("%s: %d bản ghi, %d trang, tong_so=%s; bỏ các trường dữ liệu cá nhân/không có trong hợp đồng: %s",
              dataset, result.delivered, result.pages, result.tong_so, ", ".join(result.dropped_fields) or "không có")
     return result
+
+
+def prefetched(pages: Iterable[Page], depth: int = 2) -> Iterator[Page]:
+    """The pages of ``pages`` in order, read by a thread of their own up to ``depth`` pages
+    ahead, so that the next page is on its way while this one is stripped and written. The
+    reading (token, retries, an expired cursor's restart) stays in that one thread; an error
+    there is raised here, at the page where it happened; stopping early stops the thread."""
+    done, failed = object(), []
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.2)
+                return True
+            except Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            failed.append(exc)
+        put(done)
+
+    thread = threading.Thread(target=read, name="extract-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is done:
+                if failed:
+                    raise failed[0]
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        close = getattr(pages, "close", None)
+        if close is not None and not thread.is_alive():
+            close()
 
 
 def _dumps(value) -> str:
