@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -66,9 +65,10 @@ def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Win
                     root: Path) -> ExtractResult:
     """Fetch one dataset to ``root/<dataset>/page-NNNNN.json`` and check it against tong_so."""
     target = Path(root) / dataset
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+    if target.exists():  # a retried task: this run's earlier reading goes (only files live here)
+        for old in target.iterdir():
+            old.unlink()
+    target.mkdir(parents=True, exist_ok=True)
     result = ExtractResult(dataset, str(target))
     dropped: set[str] = set()
     for page in prefetched(_pages_for(client, dataset, agency, window)):
