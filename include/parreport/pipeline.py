@@ -15,7 +15,7 @@ from typing import Any
 from . import store as st
 from . import story
 from .config import Settings
-from .extract import ExtractResult, extract_dataset, raw_root, read_record_texts
+from .extract import STAGING_FIELDS, ExtractResult, extract_dataset, raw_root, read_record_texts
 from .files import write_json
 from .kinds import DATASETS, by_dataset
 from .figures import check_identities, compute_quarter, dossiers_from_json, ratings_from_json, reconcile_bieu06
@@ -100,7 +100,7 @@ def load(settings: Settings, period: Period, extracts: dict[str, dict], run_id: 
             kind = by_dataset(dataset)
             ref_column, ref_field = (kind.ref_column, kind.ref_field) if kind.ref_column else (None, None)
             n = store.stage_partition(st.metadata.tables[kind.table], period.agency, period.window.key,
-                                      _staged_rows(read_record_texts(result.raw_dir), deduper, ref_field),
+                                      _staged_rows(read_record_texts(result.raw_dir, STAGING_FIELDS), deduper, ref_field),
                                       ref_column)
             duplicates = deduper.dropped if deduper else 0
             store.record_load(period.agency, period.window.key, dataset, run_id=run_id, raw_dir=result.raw_dir,

@@ -6,16 +6,24 @@ portal answers 400 "cursor expired" and the listing is read again from its first
 ``max_restarts`` times, then :class:`ListingRestartsExhausted`. A restarted listing starts again
 at page 1 (``Page.number == 1``): the consumer drops what it kept of the aborted reading. It does
 not judge the data: extract.py strips personal data and checks the counts.
+
+A listing page is read without decoding its records: only the envelope is parsed (msgspec), and
+the ``data`` array is kept as the JSON text received (``Page.raw``), so extraction can cut the
+personal data out of the text instead of decoding and re-encoding every record. A body that
+does not parse (cut short) is retried like a 503; ``Page.data`` decodes the records on demand.
 """
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterator
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from .http import ApiError, Endpoint, OAuthClient
+import httpx
+
+from .http import ApiError, Call, Endpoint, OAuthClient, judge, parse_json
 from .periods import Window
 
 log = logging.getLogger(__name__)
@@ -29,10 +37,84 @@ class Page:
     endpoint: str
     number: int
     params: dict[str, Any]
-    data: list[Any]
+    items: list[Any] | None  # the records, decoded; None while only ``raw`` is kept
     tong_so: int | None = None
     next_cursor: str | None = None
     reading: int = 1  # 1 for the first reading of the listing, 2 after one restart, …
+    raw: bytes | None = None  # the ``data`` array's JSON text as received (listing pages)
+
+    @property
+    def data(self) -> list[Any]:
+        """The records, decoded (from ``raw`` on first use)."""
+        if self.items is None:
+            self.items = decode_json(self.raw)
+        return self.items
+
+
+def decode_json(text: bytes | str) -> Any:
+    """JSON by msgspec (several times faster than the standard library, same values); what it
+    refuses (NaN, Infinity) by the standard library."""
+    try:
+        return _decode(text)
+    except ValueError:
+        return json.loads(text)
+
+
+@dataclass
+class _Listing:
+    """A listing page's envelope: the ``data`` array's text, ``next_cursor``, ``tong_so``."""
+    raw: bytes | None
+    items: list | None
+    next_cursor: Any
+    tong_so: Any
+
+
+def listing_body(response: httpx.Response, service: str, what: str, path: str) -> _Listing:
+    """The envelope of a listing page, the records left undecoded. A body the fast reader
+    refuses is read by the standard library (NaN, Infinity), and one that does not parse at
+    all is :class:`http.BodyNotJson` (cut short: retried)."""
+    try:
+        env = _ENVELOPE.decode(response.content)
+    except ValueError:
+        env = None
+    if env is not None:
+        data = bytes(env["data"]) if "data" in env else b""
+        if data.startswith(b"["):
+            return _Listing(data, None, _raw_value(env.get("next_cursor")), _raw_value(env.get("tong_so")))
+        body: Any = {k: _raw_value(v) for k, v in env.items()}
+    else:
+        body = parse_json(response, service, what)
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise ApiError(200, path, None, "câu trả lời không có mảng 'data' như hợp đồng API")
+    return _Listing(None, body["data"], body.get("next_cursor"), body.get("tong_so"))
+
+
+def _raw_value(raw) -> Any:
+    return None if raw is None else decode_json(bytes(raw))
+
+
+@dataclass
+class _ListingCall(Call):
+    """A GET of a listing page: its envelope is parsed inside the retry loop (a cut body is retried)."""
+
+    def outcome(self, response: httpx.Response) -> tuple[httpx.Response, _Listing]:
+        judge(response, self.ok, self.service, self.what, self.shown or self.path)
+        return response, listing_body(response, self.service, self.what, self.shown or self.path)
+
+
+try:  # msgspec comes with Airflow
+    import msgspec
+    from msgspec.json import decode as _decode
+
+    _ENVELOPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
+except ImportError:  # pragma: no cover
+    _decode = json.loads
+
+    class _NoEnvelope:
+        def decode(self, _content):
+            raise ValueError("msgspec is not installed")
+
+    _ENVELOPE = _NoEnvelope()
 
 
 class CursorExpired(Exception):
@@ -75,6 +157,9 @@ class PortalClient(OAuthClient):
     def stats(self) -> dict:
         return {**super().stats, "listing_restarts": self.restarts}
 
+    def _call(self, method: str, path: str, ok=(200,), listing: bool = False, **kw) -> Call:
+        return (_ListingCall if listing else Call)(self.name, method, path, ok=tuple(ok), **kw)
+
     def _get_json(self, path: str, params: dict[str, Any], label: str | None = None) -> dict:
         body = self.get_json(path, params, label=label)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
@@ -107,18 +192,18 @@ class PortalClient(OAuthClient):
             if cursor is not None:
                 query["cursor"] = cursor
             try:
-                body = self._get_json(path, query, label=f"trang {number + 1}")
+                body: _Listing = self.send("GET", path, params=query, label=f"trang {number + 1}", listing=True)[1]
             except ApiError as exc:
                 if cursor is not None and is_cursor_expired(exc):
                     raise CursorExpired(str(number + 1)) from None
                 raise
             number += 1
-            next_cursor = body.get("next_cursor")
-            tong_so = body.get("tong_so") if number == 1 else None
+            next_cursor = body.next_cursor
+            tong_so = body.tong_so if number == 1 else None
             if number == 1 and not (isinstance(tong_so, int) and not isinstance(tong_so, bool)):
                 raise ApiError(200, path, None, "trang đầu thiếu 'tong_so' (số nguyên) như hợp đồng API")
-            yield Page(path, number, {k: v for k, v in query.items() if k != "cursor"}, body["data"],
-                       tong_so, next_cursor, reading)
+            yield Page(path, number, {k: v for k, v in query.items() if k != "cursor"}, body.items,
+                       tong_so, next_cursor, reading, raw=body.raw)
             if next_cursor is None:
                 return
             if not isinstance(next_cursor, str) or next_cursor in seen_cursors:

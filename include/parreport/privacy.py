@@ -89,3 +89,133 @@ def strip_page(records: list, dataset: str, dropped: set[str]) -> tuple[list, bo
 def strip_record(record: Any, dataset: str, dropped: set[str] | None = None) -> Any:
     """The record with only whitelisted fields; names of dropped fields are added to ``dropped``."""
     return _apply(record, WHITELISTS[dataset], dropped if dropped is not None else set(), "")
+
+
+# -- the same whitelist on a page's JSON text (the fast path) ------------------------------------
+# A listing page arrives as JSON text (portal.Page.raw). Rather than decode every value into
+# Python and encode it again, each record is read by msgspec into a struct that declares the
+# contract's fields of its kind, every value kept as its JSON text (msgspec.Raw), and written
+# back without the personal fields: the kept values stay exactly as received and the personal
+# ones are never decoded. The structs forbid fields the contract does not define, and a nested
+# list or object must be one: a record that does not fit (an unknown field, a planted type
+# error, a record that is not an object) is stripped by :func:`strip_record` instead, so both
+# paths give the same records and report the same dropped fields (tests/test_privacy.py).
+
+# fields of the contract that are dropped (personal data), by kind and by nested field
+_CONTRACT_DROPPED = {"dossiers": ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DiaChi", "TrichYeuHoSo"),
+                     "TaiLieuNop": ("TenTepDinhKem",), "ratings": ("GopY",)}
+_ARRAYS = frozenset({"DanhSachLePhi", "TaiLieuNop", "DanhSachGiayToKetQua", "DanhSachHoSoBoSung"})
+
+
+class _Plan:
+    """A struct type for one whitelist and what is left to do on a decoded instance: the
+    personal fields to unset, the fields to mask, the nested plans with work of their own."""
+
+    def __init__(self, name: str, spec: dict, drop: tuple[str, ...]):
+        fields, self.nested, self.mask, self.drop = [], [], [], drop
+        for key, sub in spec.items():
+            if sub is None:
+                fields.append((key, _msgspec.Raw, _msgspec.UNSET))
+            elif sub == "mask":
+                fields.append((key, _msgspec.Raw, _msgspec.UNSET))
+                self.mask.append(key)
+            else:
+                plan = _Plan(name + key, sub, _CONTRACT_DROPPED.get(key, ()))
+                tp = list[plan.type] if key in _ARRAYS else plan.type
+                fields.append((key, tp | None, _msgspec.UNSET))
+                if plan.nested or plan.mask or plan.drop:
+                    self.nested.append((key, plan, key in _ARRAYS))
+        fields += [(key, _msgspec.Raw, _msgspec.UNSET) for key in drop]
+        self.type = _msgspec.defstruct(name, fields, forbid_unknown_fields=True)
+
+    def clean(self, obj, dropped: set[str], path: str) -> None:
+        for key in self.drop:
+            if getattr(obj, key) is not _UNSET:
+                setattr(obj, key, _UNSET)
+                dropped.add(f"{path}.{key}" if path else key)
+        for key in self.mask:
+            value = getattr(obj, key)
+            if value is not _UNSET:
+                text = bytes(value)
+                if text[:1] == b'"' and text != b'""':
+                    setattr(obj, key, _MASK_RAW)
+        for key, plan, is_list in self.nested:
+            value = getattr(obj, key)
+            if value is _UNSET or value is None:
+                continue
+            sub = f"{path}.{key}" if path else key
+            if is_list:
+                for item in value:
+                    plan.clean(item, dropped, sub + "[]")
+            else:
+                plan.clean(value, dropped, sub)
+
+
+def strip_raw_page(raw: bytes, dataset: str, dropped: set[str]) -> list[bytes] | None:
+    """Each record of a page's ``data`` array (JSON text) as the JSON text of
+    :func:`strip_record` of it, one line each; the names of dropped fields are added to
+    ``dropped``. None when msgspec cannot read the page (NaN, Infinity, not an array): the
+    caller then decodes the page and strips the records."""
+    if _PAGE is None:
+        return None
+    plan = _plans().get(dataset)
+    if plan is None:
+        return None
+    try:
+        records = _PAGE.decode(raw)
+    except ValueError:
+        return None
+    decode, encode, clean = plan.decoder.decode, _ENCODE, plan.clean
+    out = []
+    for record in records:
+        try:
+            obj = decode(record)
+        except ValueError:  # does not fit the contract's shape: the general path
+            out.append(_record_text(record, dataset, dropped))
+            continue
+        clean(obj, dropped, "")
+        text = encode(obj)
+        if b"\n" in text:  # a kept value laid out on several lines, as received: one record, one line
+            text = encode(_msgspec.json.decode(text))
+        out.append(text)
+    return out
+
+
+def _record_text(raw, dataset: str, dropped: set[str]) -> bytes:
+    import json
+
+    try:
+        record = _msgspec.json.decode(raw)
+    except ValueError:
+        record = json.loads(bytes(raw))
+    _odd[0] = False
+    kept = _apply(record, WHITELISTS[dataset], dropped, "")
+    if not _odd[0]:
+        try:
+            return _ENCODE(kept)
+        except (TypeError, ValueError):
+            pass
+    return json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plans() -> dict[str, _Plan]:
+    if not _PLANS:
+        for dataset in WHITELISTS:
+            plan = _Plan(f"_{dataset}", WHITELISTS[dataset], _CONTRACT_DROPPED.get(dataset, ()))
+            plan.decoder = _msgspec.json.Decoder(plan.type)
+            _PLANS[dataset] = plan
+    return _PLANS
+
+
+try:  # msgspec comes with Airflow
+    import msgspec as _msgspec
+
+    _PAGE = _msgspec.json.Decoder(list[_msgspec.Raw])
+    _ENCODE = _msgspec.json.Encoder().encode
+    _UNSET = _msgspec.UNSET
+    _MASK_RAW = _msgspec.Raw(_msgspec.json.encode(MASK))
+except ImportError:  # pragma: no cover
+    _PAGE = None

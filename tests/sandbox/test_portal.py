@@ -320,3 +320,27 @@ def test_real_sockets_with_the_runner():
         assert [e["status"] for e in sb.intake_requests()] == [201]
         process = sb.process
     assert process.poll() is not None
+
+
+def test_a_listing_page_is_serialised_once_and_served_as_jsonresponse_would(ds):
+    """The page cache: reading a listing twice serialises each page once; the second reading
+    is the same records, byte for byte what JSONResponse writes, with fresh cursors; a page
+    cache too small to keep a page still answers it."""
+    w = window_for(2025, 1)
+    params = {"ma_don_vi": ds.agency, "tu_ngay": w.start_ts, "den_ngay": w.end_ts, "limit": 100}
+    for cache_bytes, hits in ((64 * 2**20, True), (10, False)):
+        client = make_client(ds, page_cache_bytes=cache_bytes)
+        h = auth(client)
+        first, pages = follow(client, "/api/v1/ho-so", params, h)
+        stats = client.get("/_sandbox/faults").json()["page_cache"]
+        assert stats["hits"] == 0 and stats["misses"] == len(pages) > 2
+        second, again = follow(client, "/api/v1/ho-so", params, h)
+        stats = client.get("/_sandbox/faults").json()["page_cache"]
+        assert stats["hits"] == (len(pages) if hits else 0)
+        assert second == first == ds.listing_records(ds.agency, w.start_ts, w.end_ts)
+        assert [p["next_cursor"] is None for p in again] == [p["next_cursor"] is None for p in pages]
+        assert again[0]["tong_so"] == len(first) and all("tong_so" not in p for p in again[1:])
+        r = client.get("/api/v1/ho-so", params=params, headers=h)
+        assert r.headers["content-type"] == "application/json"
+        assert r.content == json.dumps(r.json(), ensure_ascii=False, allow_nan=False,
+                                       separators=(",", ":")).encode("utf-8")

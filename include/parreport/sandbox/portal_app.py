@@ -21,6 +21,10 @@ Choices where the contract leaves room (the most literal reading is taken):
   never fail by fault. The ``cursor_ttl`` fault shortens the cursor lifetime; ``expire_cursors``
   answers chosen cursor-bearing requests as if their cursor had expired.
 - The /_sandbox/* endpoints are not part of the contract: an inspection aid for tests.
+- Speed: a listing page's ``data`` array is serialised once, on its first request, and kept
+  as bytes (:class:`_PageCache`, bounded by ``page_cache_bytes``); later requests for the same
+  page (same query, offset and limit) answer those bytes with a fresh cursor, as a real portal
+  serving pre-serialised pages would. The bytes are exactly what ``JSONResponse`` writes.
 - A province (:class:`~parreport.sandbox.province.Province`) is served like one dataset: each
   unit code is answered from the agency whose tree holds it. ``failing_agencies`` makes /ho-so
   answer a fixed status (403 by default) for every unit of those agencies, so that one agency's
@@ -42,7 +46,7 @@ from typing import Callable
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ..timeutil import BadTimestamp, parse_ts
 from .common import (
@@ -71,6 +75,7 @@ class PortalSettings:
     clock: Callable[[], float] = time.monotonic  # token and cursor expiry
     request_log_size: int = 10_000
     failing_agencies: dict[str, int] = field(default_factory=dict)  # agency -> status of its /ho-so
+    page_cache_bytes: int = 1536 * 2**20  # serialised listing pages kept (least recently used dropped)
 
 
 class _Listings:
@@ -116,6 +121,37 @@ class _Listings:
             raise Problem(400, "Bad Request", "cursor đã hết hạn (hiệu lực 15 phút); hãy đọc lại từ đầu.",
                           "cursor-expired")
         return int(data["o"])
+
+
+def _json_bytes(value) -> bytes:
+    """``value`` serialised exactly as ``JSONResponse`` does."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
+
+
+class _PageCache:
+    """The serialised ``data`` array of listing pages by (query, offset, end), least recently
+    used dropped beyond ``max_bytes``. Pages are pure functions of the dataset (which does not
+    change while served) and of their place in the listing, so a kept page is the page."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.size = max_bytes, 0
+        self.pages: OrderedDict[tuple, bytes] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple, build: Callable[[], bytes]) -> bytes:
+        body = self.pages.get(key)
+        if body is not None:
+            self.hits += 1
+            self.pages.move_to_end(key)
+            return body
+        self.misses += 1
+        body = build()
+        if len(body) <= self.max_bytes:
+            self.pages[key] = body
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                self.size -= len(self.pages.popitem(last=False)[1])
+        return body
 
 
 def _required(request: Request, name: str) -> str:
@@ -170,9 +206,11 @@ def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> 
     faults = FaultInjector(settings.faults, dataset.config.seed, "portal")
     cursor_ttl = settings.faults.cursor_ttl if settings.faults.cursor_ttl is not None else settings.cursor_ttl
     listings = _Listings(cursor_ttl, settings.clock)
+    page_cache = _PageCache(settings.page_cache_bytes)
     log: list[dict] = []
     app.state.dataset, app.state.settings, app.state.faults, app.state.tokens = dataset, settings, faults, tokens
     app.state.request_log = log
+    app.state.page_cache = page_cache
 
     @app.middleware("http")
     async def _log_requests(request: Request, call_next):
@@ -189,18 +227,22 @@ def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> 
         faults.check()
         return tokens.authenticate(request.headers.get("authorization"))
 
-    def page(request: Request, query_key: str, compute, materialise) -> JSONResponse:
+    def page(request: Request, query_key: str, compute, materialise) -> Response:
+        """One page of a listing: ``{"data": [...], "next_cursor": ..., "tong_so": ...}`` (tong_so
+        on the first page only), byte for byte what ``JSONResponse`` would write; the ``data``
+        array comes serialised from the page cache."""
         limit = _limit(request)
         cursor = request.query_params.get("cursor")
         items = listings.get(query_key, compute)
         offset = 0 if cursor is None else listings.decode(cursor, query_key, faults.expire_cursor())
-        chunk = items[offset:offset + limit]
-        end = offset + len(chunk)
-        body: dict = {"data": materialise(chunk),
-                      "next_cursor": listings.encode(query_key, end) if end < len(items) else None}
+        end = min(offset + limit, len(items))
+        data = page_cache.get((query_key, offset, end),
+                              lambda: _json_bytes(materialise(items[offset:end])))
+        next_cursor = listings.encode(query_key, end) if end < len(items) else None
+        tail = b',"next_cursor":' + (_json_bytes(next_cursor) if next_cursor else b"null")
         if cursor is None:
-            body["tong_so"] = int(len(items))
-        return JSONResponse(body)
+            tail += b',"tong_so":' + str(int(len(items))).encode()
+        return Response(b'{"data":' + data + tail + b"}", media_type="application/json")
 
     install_token_route(app, tokens)
 
@@ -255,7 +297,9 @@ def create_portal_app(dataset: Dataset | Province, settings: PortalSettings) -> 
     @app.get("/_sandbox/faults")
     async def sandbox_faults():
         return {"calls": faults.calls, "injected": [{"call": c, "status": s} for c, s in faults.injected],
-                "answers": faults.answers, "truncated": faults.truncated, "expired_cursors": faults.expired}
+                "answers": faults.answers, "truncated": faults.truncated, "expired_cursors": faults.expired,
+                "page_cache": {"pages": len(page_cache.pages), "bytes": page_cache.size, "hits": page_cache.hits,
+                               "misses": page_cache.misses}}
 
     @app.get("/_sandbox/health")
     async def sandbox_health():

@@ -84,6 +84,21 @@ def _ts_arg(value: str) -> datetime:
     return datetime.strptime(value, "%Y%m%d%H%M%S")
 
 
+def window_span(spec: str) -> dict[str, datetime]:
+    """``--window YEAR-Q``: the span that window needs — one quarter of earlier dossiers (still in
+    progress or finished within it), the window, and a month after it (the extraction)."""
+    from datetime import timedelta
+
+    from ..periods import window_for
+
+    year, _, quarter = spec.partition("-")
+    try:
+        window = window_for(int(year), int(quarter))
+    except ValueError:
+        raise SystemExit(f"--window expects YEAR-Q (e.g. 2025-1), got {spec!r}") from None
+    return {"span_start": window.start - timedelta(days=92), "span_end": window.end + timedelta(days=31)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m parreport.sandbox",
                                      description="Sandbox servers for portal-api.yaml and report-api.yaml")
@@ -103,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="intake: reports of that agency's clients answer 403")
     s.add_argument("--span-start", type=_ts_arg, default=None, help="yyyyMMddHHmmss")
     s.add_argument("--span-end", type=_ts_arg, default=None, help="yyyyMMddHHmmss")
+    s.add_argument("--window", default=None, metavar="YEAR-Q",
+                   help="generate only what the quarter's window needs: from one quarter before its start to "
+                        "a month after its end (instead of the default span; --span-start/--span-end win); "
+                        "a province-sized --dossiers-per-quarter then fits in memory")
     s.add_argument("--as-of", type=_ts_arg, default=None, help="extraction instant, yyyyMMddHHmmss")
     s.add_argument("--invalid-rate", type=float, default=None)
     s.add_argument("--duplicate-rate", type=float, default=None)
@@ -110,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--faults", default="", help="fault spec, see the module docstring")
     s.add_argument("--token-ttl", type=int, default=300, help="expires_in of both servers' tokens (s)")
     s.add_argument("--cursor-ttl", type=float, default=900.0, help="portal cursor validity (s)")
+    s.add_argument("--page-cache-mib", type=int, default=1536,
+                   help="portal: serialised listing pages kept in memory (MiB), least recently used dropped")
     s.add_argument("--review-delay", type=float, default=5.0, help="intake: DA_TIEP_NHAN -> DA_DUYET after (s)")
     s.add_argument("--return-policy", choices=("none", "all", "first"), default="none",
                    help="intake: send reports back (TRA_LAI) instead of approving them")
@@ -171,6 +192,8 @@ def serve(args: argparse.Namespace) -> int:
 
     overrides: dict[str, Any] = {"seed": args.seed, "agency": args.agency,
                                  "dossiers_per_quarter": args.dossiers_per_quarter}
+    if args.window:
+        overrides.update(window_span(args.window))
     for name in ("span_start", "span_end", "as_of", "invalid_rate", "duplicate_rate"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
@@ -184,7 +207,7 @@ def serve(args: argparse.Namespace) -> int:
     portal = create_portal_app(dataset, PortalSettings(
         clients=portal_clients, token_ttl=args.token_ttl, cursor_ttl=args.cursor_ttl,
         faults=FaultSettings.parse(portal_faults), deliver_duplicates=not args.no_duplicates,
-        failing_agencies=failing))
+        failing_agencies=failing, page_cache_bytes=args.page_cache_mib * 2**20))
     intake = create_intake_app(IntakeSettings(
         clients=intake_clients, public_keys=public_keys, token_ttl=args.token_ttl,
         faults=FaultSettings.parse(intake_faults), review_delay=args.review_delay,
