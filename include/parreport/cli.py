@@ -195,8 +195,8 @@ def cmd_validate(args, settings, out) -> int:
 
     agency, window = _period(args, settings)
     # A steward's check writes its own evidence folder; an Airflow run's is never touched.
-    run_id = adhoc_run_id(settings.data_path, agency, window.key)
-    folder = evidence_dir(settings.data_path, agency, window.key, run_id)
+    run_id = adhoc_run_id(settings.storage, agency, window.key)
+    folder = evidence_dir(settings.storage, agency, window.key, run_id)
     try:
         summary = pipeline.validate(settings, pipeline.Period(agency, window), run_id)
     except BlockingFailuresExceeded as exc:

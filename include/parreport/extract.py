@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from .files import run_slug, write_bytes, write_json
 from .periods import Window
 from .portal import Page, PortalClient
 from .privacy import strip_page
+from .storage import as_path, remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,9 @@ class ExtractResult:
         return asdict(self)
 
 
-def raw_root(data_dir: Path, agency: str, window: Window, run_id: str) -> Path:
-    return Path(data_dir) / "raw" / agency / window.key / run_slug(run_id)
+def raw_root(data_dir, agency: str, window: Window, run_id: str):
+    """The run's raw pages under the artefacts' root (a folder or an object store: storage.py)."""
+    return as_path(data_dir) / "raw" / agency / window.key / run_slug(run_id)
 
 
 def _pages_for(client: PortalClient, dataset: str, agency: str, window: Window) -> Iterable[Page]:
@@ -63,10 +64,10 @@ def _pages_for(client: PortalClient, dataset: str, agency: str, window: Window) 
 def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Window,
                     root: Path) -> ExtractResult:
     """Fetch one dataset to ``root/<dataset>/page-NNNNN.json`` and check it against tong_so."""
-    target = Path(root) / dataset
+    target = as_path(root) / dataset
     if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+        remove_tree(target)
+    target.mkdir(parents=True, exist_ok=True)
     result = ExtractResult(dataset, str(target))
     dropped: set[str] = set()
     for page in _pages_for(client, dataset, agency, window):
@@ -127,7 +128,7 @@ def page_bytes(header: dict, records: list, plain: bool = False) -> bytes:
 def read_record_texts(dataset_dir: str | Path) -> Iterator[tuple[str, object]]:
     """``(JSON text, record)`` of every record of a kept raw extract, in delivery order (page
     after page), one page in memory at a time. A page in another layout is read whole."""
-    for path in sorted(Path(dataset_dir).glob("page-*.json")):
+    for path in sorted(as_path(dataset_dir).glob("page-*.json"), key=lambda p: p.name):
         text = path.read_text(encoding="utf-8")
         lines = text.split("\n")
         if len(lines) >= 3 and lines[0].endswith('"data":[') and lines[-2] == "]}":
