@@ -21,14 +21,13 @@ connection, its ``endpoint_url`` in the extra). Call sites use only what both ki
 Libraries that need a local folder (Great Expectations' Data Docs) write into
 :func:`scratch_dir`, which :func:`publish_dir` then copies to the storage.
 
-``python -m parreport.storage check`` (run by ``scripts/airflow_init.sh``) creates the bucket
+``parreport storage check`` (run by ``scripts/airflow_init.sh``) creates the bucket
 folder when missing and writes, reads and removes one object: a wrong URL or connection stops
 the installation before a quarter runs.
 """
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -124,26 +123,3 @@ def check(settings: "Settings") -> str:
         raise RuntimeError(f"kho tệp {base}: đọc lại không đúng nội dung vừa ghi")
     probe.unlink()
     return str(base)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["check"]:
-        print("usage: python -m parreport.storage check", file=sys.stderr)
-        return 2
-    from .config import load_settings
-
-    settings = load_settings()
-    try:
-        where = check(settings)
-    except Exception as exc:  # noqa: BLE001 - one sentence for the operator, then stop
-        print(f"Không ghi/đọc được kho tệp {settings.storage_url or settings.data_dir} ({type(exc).__name__}: "
-              f"{exc}). Việc cần làm: kiểm tra PARREPORT_STORAGE_URL và kết nối "
-              f"{settings.storage_conn_id or '(trong URL)'}.", file=sys.stderr)
-        return 1
-    print(f"kho tệp: {where} — ghi, đọc, xoá được")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
