@@ -98,6 +98,9 @@ def test_two_workers_hand_a_quarter_over_through_the_object_store(tmp_path, monk
         versions = version_dirs(reports_root(worker["a"], AGENCY, key))
         assert [v for v, _ in versions] == [1]
         assert {"bao-cao.json", "bien-nhan.json"} <= {p.name for p in files(versions[0][1])}
+        assert storage.relative_name(versions[0][1] / "a" / "b.pdf", versions[0][1]) == "a/b.pdf"
+        newest = max(storage.mtime(f) for f in files(runs[0]))  # a folder's time: its newest object's
+        assert storage.mtime(runs[0]) == newest > 0
         from parreport.ui.paths import NotFound
 
         with pytest.raises(NotFound):

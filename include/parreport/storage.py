@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .config import Settings
 
-__all__ = ["StoragePath", "root", "as_path", "is_local", "uri", "remove_tree", "relative_parts", "scratch_dir",
-           "publish_dir", "check"]
+__all__ = ["StoragePath", "root", "as_path", "is_local", "uri", "remove_tree", "relative_name", "mtime",
+           "scratch_dir", "publish_dir", "check"]
 
 StoragePath = Union[Path, "ObjectStoragePath"]
 
@@ -87,8 +87,19 @@ def remove_tree(path: StoragePath) -> None:
         path.rmdir(recursive=True)
 
 
-def relative_parts(path: StoragePath, base: StoragePath) -> tuple[str, ...]:
-    return tuple(path.relative_to(base).parts)
+def relative_name(path: StoragePath, base: StoragePath) -> str:
+    """``path`` below ``base`` as ``a/b.html`` (an object store's relative path cannot be printed)."""
+    return "/".join(path.relative_to(base).parts)
+
+
+def mtime(path: StoragePath) -> float:
+    """When ``path`` last changed (POSIX seconds). An object store's folder has no time of its own:
+    its newest object's, from one listing."""
+    if is_local(path) or not path.is_dir():
+        return path.stat().st_mtime
+    found = path.fs.find(path.path, detail=True)
+    times = [info.get("LastModified") for info in found.values()]
+    return max((t.timestamp() for t in times if t is not None), default=0.0)
 
 
 def scratch_dir(dest: StoragePath | None) -> Path | None:

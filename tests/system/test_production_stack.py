@@ -77,6 +77,10 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
             # the artefacts' storage, shared by every host; the bucket is created by the init script
             "PARREPORT_STORAGE_URL": f"s3://{BUCKET}/{PREFIX}", "PARREPORT_STORAGE_CONN_ID": "parreport_storage",
             "AIRFLOW_CONN_PARREPORT_STORAGE": s3.connection(),
+            # task logs in the same bucket, as in docker-compose.yaml: the API server reads them from there
+            "AIRFLOW__LOGGING__REMOTE_LOGGING": "True",
+            "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": f"s3://{BUCKET}/logs",
+            "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "parreport_storage",
             "AIRFLOW_CONN_REPORT_SIGNING_KEY": json.dumps(
                 {"conn_type": "generic", "password": private_pem, "extra": {"kid": "huế-2025"}}),
             "PARREPORT_AGENCY": AGENCY, "PARREPORT_PAGE_SIZE": "200",
@@ -200,11 +204,16 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
                 # the run's own quarantine file (cach-ly.json), not the store's latest list
                 "cách ly": (f"/parreport/cach-ly/{AGENCY}/{key}?run_id={_q(run_id)}", "Hồ sơ bị cách ly"),
                 "báo cáo": (f"/parreport/bao-cao/{AGENCY}/{key}/v1/bao-cao.json", "PhienBan"),
+                "bằng chứng": (f"/parreport/data-docs/{AGENCY}/{key}/", f"{slug}/tom-tat.html"),
             }
             for name, (href, needle) in pages.items():
                 r = httpx.get(stack.api_url + href, headers=auth, timeout=30)
                 assert r.status_code == 200 and needle in r.text, (name, r.status_code, r.text[:300])
                 assert "lần chạy này không lưu danh sách riêng" not in r.text, name
+                assert "1970" not in r.text, name  # a folder's time in the bucket is its newest object's
+            # each task's log was uploaded to the bucket by the worker that ran it
+            logs = {k.split("/task_id=")[1].split("/")[0] for k in s3.keys(BUCKET, "logs/") if "/task_id=" in k}
+            assert set(states) <= logs, sorted(set(states) - logs)
             plugins = httpx.get(f"{stack.api_url}/api/v2/plugins", headers=auth, timeout=30).json()
             assert "parreport_views" in {p["name"] for p in plugins["plugins"]}
 

@@ -23,6 +23,7 @@ from ..kinds import KINDS
 from ..periods import Window, deadline_for, last_closed_window, window_for
 from ..story import ADHOC_PREFIX, QUARANTINE_FILE, snapshot_quarantine
 from ..timeutil import now_local
+from ..storage import mtime, relative_name
 from .paths import NotFound, data_docs_root, files, reports_root, safe_name, subdirs, version_dirs
 
 RunInfo = Callable[[list[str]], dict[str, dict]]
@@ -562,8 +563,8 @@ def _version_view(v: dict, agency: str, key: str, urls: Urls, settings: Settings
     receipt = v.get("receipt") or {}
     body = v.get("body") or {}
     folder = reports_root(settings, agency, key) / f"v{v['version']}"
-    docs = [{"name": str(f.relative_to(folder)), "url": urls.report_file(agency, key, v["version"],
-                                                                         str(f.relative_to(folder)))}
+    docs = [{"name": relative_name(f, folder), "url": urls.report_file(agency, key, v["version"],
+                                                                         relative_name(f, folder))}
             for f in files(folder) if f.name not in ("bao-cao.json", "bien-nhan.json")]
     return {"version": v["version"], "status": fmt.label("phien_ban", v["status"]),
             "receipt_no": receipt.get("MaTiepNhan"), "receipt_state": _receipt_state(receipt, v["status"]),
@@ -715,7 +716,7 @@ def documents_view(store: st.Store, settings: Settings, agency: str, key: str, u
     for n, folder in reversed(version_dirs(root)):
         entries = []
         for f in files(folder):
-            rel = str(f.relative_to(folder))
+            rel = relative_name(f, folder)
             entries.append({"name": rel, "title": _doc_title(rel), "url": urls.report_file(agency, key, n, rel),
                             "size": f"{fmt.number(max(1, round(f.stat().st_size / 1024)))} KB"})
         v = versions.get(n)
@@ -739,7 +740,7 @@ def evidence_view(store: st.Store, settings: Settings, agency: str, key: str, ur
                   run_info: RunInfo | None = None) -> dict:
     root = data_docs_root(settings, agency, key)
     folders = sorted((p for p in subdirs(root) if (p / "index.html").is_file() or (p / "tom-tat.html").is_file()),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
+                     key=mtime, reverse=True)
     events = store.run_events(agency, key)
     slugs = {run_slug(e["run_id"]): e["run_id"] for e in events}
     info = (run_info(sorted(set(slugs.values()))) if run_info and slugs else {}) or {}
@@ -748,7 +749,7 @@ def evidence_view(store: st.Store, settings: Settings, agency: str, key: str, ur
     for p in folders:
         run_id = slugs.get(p.name)
         runs.append({"label": run_label(run_id, info.get(run_id)) if run_id else run_label(p.name),
-                     "at": fmt.datetime_text(datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)),
+                     "at": fmt.datetime_text(datetime.fromtimestamp(mtime(p), tz=timezone.utc)),
                      "summary": urls.evidence(agency, key, p.name) if (p / "tom-tat.html").is_file() else None,
                      "gx": urls.evidence(agency, key, p.name, "index.html") if (p / "index.html").is_file() else None,
                      "quarantine": urls.quarantine(agency, key, run_id) if run_id else None,
