@@ -285,7 +285,7 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
         (secrets_dir / f"airflow-{who}-password").write_text(value + "\n")
     api_port, health_port = free_port(), free_port()
     env = airflow_env(home, db_url=airflow_db, redis_url=redis_url, api_port=api_port, store_url=store_url,
-                      data_dir=base / "hosts" / "airflow-init" / "parreport", scheduler_health_port=health_port,
+                      data_dir=base / "hosts" / "airflow-init" / "data", scheduler_health_port=health_port,
                       extra=extra_env)
     names = [f"celery-worker-{i}" for i in range(1, workers + 1)] if workers > 1 else ["celery-worker"]
     stack = Stack(home=home, env=env, api_url=f"http://127.0.0.1:{api_port}", store_url=store_url,
@@ -306,9 +306,10 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
 
     def start(name: str, *args: str) -> Component:
         log = logs / f"{name}.log"
-        host = base / "hosts" / name  # the component's own "machine": its local data folder
-        stack.data_dirs[name] = host / "parreport"
-        own = {"PARREPORT_DATA_DIR": str(host / "parreport")}
+        host = base / "hosts" / name  # the component's own "machine": its local data folder (not named
+        # parreport: a worker has this folder on PYTHONPATH)
+        stack.data_dirs[name] = host / "data"
+        own = {"PARREPORT_DATA_DIR": str(host / "data")}
         if name in stack.worker_hosts:  # the host name its task instances record
             (host / "parreport_test_host.py").parent.mkdir(parents=True, exist_ok=True)
             (host / "parreport_test_host.py").write_text(f"def name():\n    return {stack.worker_hosts[name]!r}\n")
