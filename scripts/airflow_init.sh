@@ -4,9 +4,12 @@
 #      migrates the users and roles tables too);
 #   2. the pipeline's store (`parreport db upgrade`: creates the PostgreSQL database when missing,
 #      creates or upgrades its schema, keeps every row);
-#   3. the pool `dvc_portal` that bounds how many tasks call the portal at once
+#   3. the artefacts' storage (`parreport storage check`: PARREPORT_STORAGE_URL, e.g. an
+#      S3 bucket through the connection PARREPORT_STORAGE_CONN_ID, else the local data directory;
+#      creates the bucket when missing, then writes, reads and removes one object);
+#   4. the pool `dvc_portal` that bounds how many tasks call the portal at once
 #      (PARREPORT_PORTAL_POOL_SLOTS, default 4; the scheduler runs no task whose pool is missing);
-#   4. the people who log in (FAB auth manager), each password read from a secret file — never
+#   5. the people who log in (FAB auth manager), each password read from a secret file — never
 #      from this file, the compose file or the image:
 #        AIRFLOW_ADMIN_USERNAME    (default admin)    role Admin, password in AIRFLOW_ADMIN_PASSWORD_FILE
 #        AIRFLOW_OPERATOR_USERNAME (default operator) role Op,    password in AIRFLOW_OPERATOR_PASSWORD_FILE
@@ -44,6 +47,8 @@ echo "airflow-init: airflow db migrate"
 airflow db migrate
 echo "airflow-init: parreport db upgrade"
 parreport db upgrade
+echo "airflow-init: storage ${PARREPORT_STORAGE_URL:-(PARREPORT_DATA_DIR)}"
+parreport storage check
 echo "airflow-init: pool dvc_portal (${PARREPORT_PORTAL_POOL_SLOTS:-4} slots)"
 airflow pools set dvc_portal "${PARREPORT_PORTAL_POOL_SLOTS:-4}" "Cổng DVC: số nhiệm vụ gọi cổng cùng lúc"
 echo "airflow-init: users $ADMIN_USER (Admin), $OPERATOR_USER (Op)"

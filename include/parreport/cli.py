@@ -191,8 +191,8 @@ def cmd_validate(args, settings, out) -> int:
 
     agency, window = _period(args, settings)
     # A steward's check writes its own evidence folder; an Airflow run's is never touched.
-    run_id = adhoc_run_id(settings.data_path, agency, window.key)
-    folder = evidence_dir(settings.data_path, agency, window.key, run_id)
+    run_id = adhoc_run_id(settings.storage, agency, window.key)
+    folder = evidence_dir(settings.storage, agency, window.key, run_id)
     try:
         summary = pipeline.validate(settings, pipeline.Period(agency, window), run_id)
     except BlockingFailuresExceeded as exc:
@@ -251,6 +251,19 @@ def cmd_db_revision(args, settings, out) -> int:
     return 0
 
 
+def cmd_storage_check(args, settings, out) -> int:
+    from . import storage
+
+    try:
+        where = storage.check(settings)
+    except Exception as exc:  # noqa: BLE001 - one sentence for the operator, then stop
+        raise _Refused(f"Không ghi/đọc được kho tệp {settings.storage_url or settings.data_dir} "
+                       f"({type(exc).__name__}: {exc}). Việc cần làm: kiểm tra PARREPORT_STORAGE_URL và kết nối "
+                       f"{settings.storage_conn_id or '(trong URL)'}.") from exc
+    out.write(f"Kho tệp {where}: ghi, đọc, xoá được.\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="parreport", description="Công cụ của cán bộ dữ liệu: cách ly, sửa đổi, kiểm tra; "
                                 "kho dữ liệu (db upgrade).")
@@ -299,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("-m", "--message", required=True, help="mô tả ngắn, tiếng Anh (thành tên tệp)")
     dr.add_argument("--empty", action="store_true", help="tệp rỗng thay vì so sánh với store.metadata")
     dr.set_defaults(func=cmd_db_revision)
+
+    s = sub.add_parser("storage", help="kho tệp của các lần chạy (PARREPORT_STORAGE_URL)").add_subparsers(
+        dest="action", required=True)
+    s.add_parser("check", help="tạo kho (bucket) nếu chưa có, ghi–đọc–xoá một tệp thử").set_defaults(
+        func=cmd_storage_check)
 
     v = sub.add_parser("validate", help="kiểm tra lại dữ liệu đã nạp của một quý (áp dụng các sửa đổi)")
     period_args(v)

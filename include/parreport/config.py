@@ -12,6 +12,8 @@ live only in the Airflow connections ``dvc_portal``, ``snv_report_api`` and
 | window_rule | PARREPORT_WINDOW_RULE | nd09 (15th of the month before → 14th of the last month); or calendar |
 | deadline_day | PARREPORT_DEADLINE_DAY | 20 (23:59:59 on the 20th of the quarter's last month) |
 | data_dir | PARREPORT_DATA_DIR | $AIRFLOW_HOME/parreport |
+| storage_url | PARREPORT_STORAGE_URL | (data_dir): where raw pages, evidence and reports live — a folder, or s3://[conn_id@]bucket/prefix (storage.py) |
+| storage_conn_id | PARREPORT_STORAGE_CONN_ID | (none): the Airflow connection of a storage URL (e.g. an aws connection with endpoint_url) |
 | store_url | PARREPORT_STORE_URL | sqlite:///<data_dir>/store.db (PostgreSQL: postgresql+psycopg2://…) |
 | targets | (file only) | INDICATORS.md §4 defaults; {"2026": {"HS_TRUC_TUYEN": 60}, "default": {…}} |
 | page_size | PARREPORT_PAGE_SIZE | 1000 (1–1000, the portal's limit) |
@@ -51,6 +53,8 @@ class Settings:
     deadline_day: int = 20
     data_dir: str = ""
     store_url: str = ""
+    storage_url: str = ""  # artefacts shared by every worker (storage.py); empty = data_dir
+    storage_conn_id: str = ""  # the Airflow connection of a storage URL
     targets: dict[str, Any] = field(default_factory=dict)
     page_size: int = 1000  # the contract's largest page: fewest round trips
     http_timeout: float = 60.0
@@ -64,6 +68,14 @@ class Settings:
     def data_path(self) -> Path:
         return Path(self.data_dir)
 
+    @property
+    def storage(self):
+        """The artefacts' root every worker and the API server share (storage.root): a Path
+        for a local folder, an ObjectStoragePath for a URL such as ``s3://bucket/prefix``."""
+        from .storage import root
+
+        return root(self)
+
 
 _ENV = {
     "agency": ("PARREPORT_AGENCY", str),
@@ -72,6 +84,8 @@ _ENV = {
     "deadline_day": ("PARREPORT_DEADLINE_DAY", int),
     "data_dir": ("PARREPORT_DATA_DIR", str),
     "store_url": ("PARREPORT_STORE_URL", str),
+    "storage_url": ("PARREPORT_STORAGE_URL", str),
+    "storage_conn_id": ("PARREPORT_STORAGE_CONN_ID", str),
     "page_size": ("PARREPORT_PAGE_SIZE", int),
     "http_timeout": ("PARREPORT_HTTP_TIMEOUT", float),
     "max_retries": ("PARREPORT_MAX_RETRIES", int),

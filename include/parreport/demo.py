@@ -95,7 +95,7 @@ def closing_line(facts: RunFacts, *, window: Window, agency_text: str, threshold
         else:
             done = f"không có gì mới để gửi (giống phiên bản {version}{tail})"
         if step is None and facts.state != "failed":
-            folder = Path(sub["report_path"]).parent if sub.get("sent") and sub.get("report_path") else None
+            folder = sub["report_path"].rsplit("/", 1)[0] if sub.get("sent") and sub.get("report_path") else None
             return True, f"✓ {title}: {done}" + (f"; báo cáo: {folder}" if folder else "")
         return False, (f"✗ {title}: {done}, nhưng lần chạy thất bại{where}" + (f": {why}" if why else "")
                        + f" — nhật ký: {log_path}")

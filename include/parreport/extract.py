@@ -19,6 +19,7 @@ from .files import run_slug, write_bytes, write_json
 from .periods import Window
 from .portal import Page, PortalClient
 from .privacy import strip_page, strip_raw_page
+from .storage import as_path, remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,9 @@ class ExtractResult:
         return asdict(self)
 
 
-def raw_root(data_dir: Path, agency: str, window: Window, run_id: str) -> Path:
-    return Path(data_dir) / "raw" / agency / window.key / run_slug(run_id)
+def raw_root(data_dir, agency: str, window: Window, run_id: str):
+    """The run's raw pages under the artefacts' root (a folder or an object store: storage.py)."""
+    return as_path(data_dir) / "raw" / agency / window.key / run_slug(run_id)
 
 
 def _pages_for(client: PortalClient, dataset: str, agency: str, window: Window) -> Iterable[Page]:
@@ -64,10 +66,9 @@ def _pages_for(client: PortalClient, dataset: str, agency: str, window: Window) 
 def extract_dataset(client: PortalClient, dataset: str, agency: str, window: Window,
                     root: Path) -> ExtractResult:
     """Fetch one dataset to ``root/<dataset>/page-NNNNN.json`` and check it against tong_so."""
-    target = Path(root) / dataset
-    if target.exists():  # a retried task: this run's earlier reading goes (only files live here)
-        for old in target.iterdir():
-            old.unlink()
+    target = as_path(root) / dataset
+    if target.exists():
+        remove_tree(target)
     target.mkdir(parents=True, exist_ok=True)
     result = ExtractResult(dataset, str(target))
     dropped: set[str] = set()
@@ -193,7 +194,7 @@ def read_record_texts(dataset_dir: str | Path, fields: tuple[str, ...] | None = 
     ones present), which costs a fraction of decoding it all (staging needs only its keys);
     anything else is decoded whole."""
     decode = _loads if fields is None else _partial_decoder(fields)
-    for path in sorted(Path(dataset_dir).glob("page-*.json")):
+    for path in sorted(as_path(dataset_dir).glob("page-*.json"), key=lambda p: p.name):
         with path.open("rb") as f:
             text = f.read().decode("utf-8")
         lines = text.split("\n")

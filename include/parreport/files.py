@@ -17,7 +17,11 @@ def run_slug(run_id: str | None) -> str:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically: a reader sees the old file or the new one, never half of one."""
+    """Write ``data`` atomically: a reader sees the old file or the new one, never half of one.
+    ``path`` may be in an object store (storage.py): one object put, atomic by nature."""
+    if not isinstance(path, (str, Path)):
+        path.write_bytes(data)
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

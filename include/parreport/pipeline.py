@@ -74,7 +74,7 @@ def open_store(settings: Settings) -> st.Store:
 
 # -- extract ------------------------------------------------------------------------------------
 def extract(settings: Settings, portal: Endpoint, period: Period, run_id: str, dataset: str) -> dict:
-    root = raw_root(settings.data_path, period.agency, period.window, run_id)
+    root = raw_root(settings.storage, period.agency, period.window, run_id)
     with PortalClient(portal, page_size=settings.page_size, timeout=settings.http_timeout,
                       max_attempts=settings.max_retries) as client:
         result = extract_dataset(client, dataset, period.agency, period.window, root)
@@ -140,20 +140,20 @@ def validate(settings: Settings, period: Period, run_id: str | None = None) -> d
     steward's ``parreport validate``) a new ``kiem-tra-tay__<time>`` id of its own."""
     from .quality.validation import BlockingFailuresExceeded, validate_partition
 
-    run_id = run_id or story.adhoc_run_id(settings.data_path, period.agency, period.window.key)
+    run_id = run_id or story.adhoc_run_id(settings.storage, period.agency, period.window.key)
     with open_store(settings) as store:
         try:
             summary = validate_partition(store, agency=period.agency, window=period.window,
-                                         data_dir=settings.data_path, run_id=run_id,
+                                         data_dir=settings.storage, run_id=run_id,
                                          threshold=settings.blocking_threshold)
         except BlockingFailuresExceeded as exc:  # the story says why, before the run stops
             story.record(settings, period, run_id, "validate", "stopped", story.validation_detail(
-                store, settings.data_path, period.agency, period.window.key, run_id, total=exc.total,
+                store, settings.storage, period.agency, period.window.key, run_id, total=exc.total,
                 threshold=exc.threshold))
             exc._parreport_recorded = True
             raise
         story.record(settings, period, run_id, "validate", "ok", story.validation_detail(
-            store, settings.data_path, period.agency, period.window.key, run_id, total=summary.get("dossiers"),
+            store, settings.storage, period.agency, period.window.key, run_id, total=summary.get("dossiers"),
             threshold=settings.blocking_threshold, summary=summary))
         return summary
 
@@ -215,8 +215,8 @@ def compute(settings: Settings, period: Period, run_id: str) -> dict:
 
 
 # -- report -------------------------------------------------------------------------------------
-def report_dir(settings: Settings, period: Period, version: int) -> Path:
-    return settings.data_path / "reports" / period.agency / period.window.key / f"v{version}"
+def report_dir(settings: Settings, period: Period, version: int):
+    return settings.storage / "reports" / period.agency / period.window.key / f"v{version}"
 
 
 _REPORTED = ("Bieu06", "ChiTieu", "ChatLuongDuLieu")

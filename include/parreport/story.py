@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import store as st
 from .files import run_slug, write_json
+from .storage import as_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Settings
@@ -84,7 +85,7 @@ def adhoc_run_id(data_dir: Path | str, agency: str, window_key: str, now: dateti
 
 def evidence_dir(data_dir: Path | str, agency: str, window_key: str, run_id: str) -> Path:
     """The run's evidence folder (its Data Docs, tom-tat.html, cach-ly.json)."""
-    return Path(data_dir) / "data_docs" / agency / window_key / run_slug(run_id)
+    return as_path(data_dir) / "data_docs" / agency / window_key / run_slug(run_id)
 
 
 def direct_units(units: list[dict], agency: str) -> dict[str, str]:

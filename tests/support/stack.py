@@ -5,10 +5,17 @@ the compose file's configuration — CeleryExecutor, PostgreSQL metadata databas
 the FAB auth manager — initialised by the compose file's own init script
 (``scripts/airflow_init.sh``: ``airflow db migrate``, ``parreport db upgrade``, the admin and
 operator users from password files), then ``api-server``, ``scheduler``, ``dag-processor``,
-``triggerer`` and ``celery worker`` — every one on 127.0.0.1, each in its own process group,
-started with a bounded wait and always stopped (the whole group) when the context ends.
+``triggerer`` and one or more ``celery worker`` — every one on 127.0.0.1, each in its own process
+group, started with a bounded wait and always stopped (the whole group) when the context ends.
 
-    with production_stack(artifacts, extra_env={...}) as stack:
+Each component stands for a host of its own: its own local ``PARREPORT_DATA_DIR``
+(``stack.data_dirs[name]``) and, for a worker, its own host name (``[core] hostname_callable``,
+which task instances record: ``worker-1.parreport.test``, …). What one task leaves for another
+must therefore go through the store or the shared storage (``PARREPORT_STORAGE_URL`` in
+``extra_env``). The FAB login's rate limiter keeps its counters in Redis (database 1), as in
+docker-compose.yaml (``deploy/webserver_config.py``).
+
+    with production_stack(artifacts, extra_env={...}, workers=2) as stack:
         stack.api_url, stack.env, stack.store_url, stack.token(), stack.login(), stack.health()
 
 Nothing listens on another interface: the log servers of the worker and the triggerer (which
@@ -40,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 CELERY = str(Path(sys.executable).with_name("celery"))
 INIT_SCRIPT = ROOT / "scripts" / "airflow_init.sh"
+WEBSERVER_CONFIG = ROOT / "deploy" / "webserver_config.py"
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 REDIS_MISSING = ("redis-server is not installed: the production-stack test needs it "
                  "(Debian: apt-get install -y redis-server; .ci/run installs it)")
@@ -112,7 +120,10 @@ class Stack:
     username: str = "operator"
     password: str = ""
     scheduler_health_port: int = 0
-    worker_name: str = ""
+    worker_names: dict[str, str] = field(default_factory=dict)  # component -> celery node name
+    worker_hosts: dict[str, str] = field(default_factory=dict)  # component -> host name tasks record
+    data_dirs: dict[str, Path] = field(default_factory=dict)  # component -> its own PARREPORT_DATA_DIR
+    ratelimit_url: str = ""
     components: dict[str, Component] = field(default_factory=dict)
 
     def token(self) -> str:
@@ -150,9 +161,10 @@ class Stack:
         commands = {
             "airflow-dag-processor": [AIRFLOW, "jobs", "check", "--job-type", "DagProcessorJob", "--local"],
             "airflow-triggerer": [AIRFLOW, "jobs", "check", "--job-type", "TriggererJob", "--local"],
-            "airflow-worker": [CELERY, "--app", "airflow.providers.celery.executors.celery_executor.app",
-                               "inspect", "ping", "-d", self.worker_name],
         }
+        for component, node in self.worker_names.items():
+            commands[component.replace("celery-worker", "airflow-worker")] = [
+                CELERY, "--app", "airflow.providers.celery.executors.celery_executor.app", "inspect", "ping", "-d", node]
         for name, cmd in commands.items():
             if name == "airflow-triggerer" and "triggerer" not in self.components:
                 continue
@@ -219,6 +231,9 @@ def airflow_env(home: Path, *, db_url: str, redis_url: str, api_port: int, store
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "PARREPORT_STORE_URL": store_url,
         "PARREPORT_DATA_DIR": str(data_dir),
+        # FAB's login rate limiter keeps its counters in Redis, shared by every API server
+        "AIRFLOW__FAB__CONFIG_FILE": str(WEBSERVER_CONFIG),
+        "RATELIMIT_STORAGE_URI": redis_url.rsplit("/", 1)[0] + "/1",
     })
     env.update(extra or {})
     return env
@@ -232,7 +247,7 @@ def _fernet_key() -> str:
 
 @contextlib.contextmanager
 def production_stack(logs: Path, *, extra_env: dict | None = None, startup_timeout: float = 180.0,
-                     worker_concurrency: int = 2, with_triggerer: bool = True) -> Iterator[Stack]:
+                     worker_concurrency: int = 2, with_triggerer: bool = True, workers: int = 1) -> Iterator[Stack]:
     """Start the whole stack; yield a :class:`Stack`; always stop every process it started."""
     logs.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="parreport-stack-"))
@@ -241,7 +256,7 @@ def production_stack(logs: Path, *, extra_env: dict | None = None, startup_timeo
         with postgres.temporary_postgres() as store_url:
             try:
                 yield from _run(base, logs, store_url, components, extra_env, startup_timeout, worker_concurrency,
-                                with_triggerer)
+                                with_triggerer, workers)
             finally:  # every Airflow process and Redis stop before PostgreSQL does
                 for name in reversed(list(components)):
                     stop_group(components[name].proc)
@@ -250,7 +265,7 @@ def production_stack(logs: Path, *, extra_env: dict | None = None, startup_timeo
 
 
 def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: dict | None, startup_timeout: float,
-         worker_concurrency: int, with_triggerer: bool) -> Iterator[Stack]:
+         worker_concurrency: int, with_triggerer: bool, workers: int) -> Iterator[Stack]:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(store_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
@@ -270,11 +285,15 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
         (secrets_dir / f"airflow-{who}-password").write_text(value + "\n")
     api_port, health_port = free_port(), free_port()
     env = airflow_env(home, db_url=airflow_db, redis_url=redis_url, api_port=api_port, store_url=store_url,
-                      data_dir=base / "parreport", scheduler_health_port=health_port, extra=extra_env)
-    worker_name = f"parreport-test-{api_port}@127.0.0.1"
+                      data_dir=base / "hosts" / "airflow-init" / "data", scheduler_health_port=health_port,
+                      extra=extra_env)
+    names = [f"celery-worker-{i}" for i in range(1, workers + 1)] if workers > 1 else ["celery-worker"]
     stack = Stack(home=home, env=env, api_url=f"http://127.0.0.1:{api_port}", store_url=store_url,
                   airflow_db_url=airflow_db, redis_url=redis_url, logs=logs, password=password,
-                  scheduler_health_port=health_port, worker_name=worker_name, components=components)
+                  scheduler_health_port=health_port, ratelimit_url=env["RATELIMIT_STORAGE_URI"],
+                  worker_names={n: f"parreport-test-{api_port}-{i}@127.0.0.1" for i, n in enumerate(names, 1)},
+                  worker_hosts={n: f"worker-{i}.parreport.test" for i, n in enumerate(names, 1)},
+                  components=components)
 
     init_env = {**env, "AIRFLOW_ADMIN_USERNAME": "admin", "AIRFLOW_OPERATOR_USERNAME": stack.username,
                 "AIRFLOW_ADMIN_PASSWORD_FILE": str(secrets_dir / "airflow-admin-password"),
@@ -287,7 +306,15 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
 
     def start(name: str, *args: str) -> Component:
         log = logs / f"{name}.log"
-        proc = subprocess.Popen([AIRFLOW, *args], env=env, cwd=base, stdout=open(log, "wb"),
+        host = base / "hosts" / name  # the component's own "machine": its local data folder (not named
+        # parreport: a worker has this folder on PYTHONPATH)
+        stack.data_dirs[name] = host / "data"
+        own = {"PARREPORT_DATA_DIR": str(host / "data")}
+        if name in stack.worker_hosts:  # the host name its task instances record
+            (host / "parreport_test_host.py").parent.mkdir(parents=True, exist_ok=True)
+            (host / "parreport_test_host.py").write_text(f"def name():\n    return {stack.worker_hosts[name]!r}\n")
+            own.update({"PYTHONPATH": str(host), "AIRFLOW__CORE__HOSTNAME_CALLABLE": "parreport_test_host.name"})
+        proc = subprocess.Popen([AIRFLOW, *args], env={**env, **own}, cwd=base, stdout=open(log, "wb"),
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         components[name] = Component(name, proc, log)
         return components[name]
@@ -297,8 +324,9 @@ def _run(base: Path, logs: Path, store_url: str, components: dict, extra_env: di
     start("dag-processor", "dag-processor")
     if with_triggerer:
         start("triggerer", "triggerer", "--skip-serve-logs")
-    start("celery-worker", "celery", "worker", "--concurrency", str(worker_concurrency), "--skip-serve-logs",
-          "--celery-hostname", worker_name)
+    for name, node in stack.worker_names.items():
+        start(name, "celery", "worker", "--concurrency", str(worker_concurrency), "--skip-serve-logs",
+              "--celery-hostname", node)
 
     deadline = time.monotonic() + startup_timeout
     while True:

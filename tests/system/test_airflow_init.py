@@ -50,9 +50,9 @@ def test_with_its_secrets_it_migrates_both_databases_then_creates_the_users(tmp_
                                "AIRFLOW_OPERATOR_PASSWORD_FILE": str(tmp_path / "operator")})
     assert done.returncode == 0, done.stderr
     lines = calls.read_text().splitlines()
-    assert lines[:2] == ["airflow db migrate", "parreport db upgrade"]
-    assert lines[2].startswith("airflow pools set dvc_portal 4 ")  # the scheduler runs no task without it
-    lines = lines[:2] + lines[3:]
+    assert lines[:3] == ["airflow db migrate", "parreport db upgrade", "parreport storage check"]
+    assert lines[3].startswith("airflow pools set dvc_portal 4 ")  # the scheduler runs no task without it
+    lines = lines[:2] + lines[4:]
     assert lines[2].startswith("airflow users create --username admin --role Admin ")
     assert lines[2].endswith("--password s3cret-a")
     assert lines[3] == "airflow users reset-password --username admin --password s3cret-a"

@@ -1,15 +1,21 @@
 """The production deployment (docker-compose.yaml) proven without Docker.
 
-PostgreSQL (metadata database ``airflow`` and the pipeline's store ``parreport``), Redis, and
-Airflow's API server, scheduler, DAG processor, triggerer and a Celery worker (concurrency 2) run
-as local processes with the compose file's configuration (tests/support/stack.py): the FAB auth
-manager, and the compose file's init script (``scripts/airflow_init.sh``), which migrates both
-databases and creates the admin and operator users from password files. Every service passes the
-compose file's health check. The operator (role Op) logs in through the login form — a wrong
-password does not get in — and through ``POST /auth/token`` for the REST API; a quarter is
-triggered with the official client (``apache-airflow-client``); the run must succeed, the sandbox
-must have accepted exactly one report and the store must hold its receipt. The operator's view is
-then checked through the same API server — the task links resolve, the pages answer — and
+PostgreSQL (metadata database ``airflow`` and the pipeline's store ``parreport``), Redis, an
+S3-compatible object store (moto's server), and Airflow's API server, scheduler, DAG processor,
+triggerer and TWO Celery workers (concurrency 1 each) run as local processes with the compose
+file's configuration (tests/support/stack.py): the FAB auth manager (its login rate limiter
+counting in Redis), and the compose file's init script (``scripts/airflow_init.sh``), which
+migrates both databases, checks the storage and creates the admin and operator users from
+password files. Each component has its own local ``PARREPORT_DATA_DIR``, as on separate hosts:
+the artefacts one task leaves for another (raw pages, Data Docs, reports) go through the bucket
+(``PARREPORT_STORAGE_URL=s3://…``, an ``aws`` connection), and the test checks that the tasks ran
+on both workers, that loading read pages the other worker wrote, and that no artefact landed on
+any local disk. Every service passes the compose file's health check. The operator (role Op) logs
+in through the login form — a wrong password does not get in — and through ``POST /auth/token``
+for the REST API; a quarter is triggered with the official client (``apache-airflow-client``);
+the run must succeed, the sandbox must have accepted exactly one report and the store must hold
+its receipt. The operator's view is then checked through the same API server (which reads the
+bucket: its own folder is empty) — the task links resolve, the pages answer — and
 headless Chromium, with the login form's cookie, takes screenshots of the login page, the "Báo cáo
 CCHC" menu page, the run summary, the run's grid, its tab and the task links, kept in
 ``test-artifacts/production-stack/`` with every component's log.
@@ -23,10 +29,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from parreport.files import run_slug
 from parreport.periods import window_for
 from parreport.report.signing import generate_keypair
 from parreport.sandbox.runner import run_sandbox
 from tests.support import browser, polling
+from tests.support.airflow_home import http_conn
+from tests.support.objstore import s3_server
 from tests.support.stack import production_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -37,12 +46,7 @@ DAG_ID = "quarterly_par_report"
 AGENCY = "000.00.20.H57"
 YEAR, QUARTER = 2025, 1
 RUN_TIMEOUT = 8 * 60
-
-
-def conn(url: str, client_id: str, secret: str) -> str:
-    host, port = url.removeprefix("http://").split(":")
-    return json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http",
-                       "login": client_id, "password": secret})
+BUCKET, PREFIX = "parreport-artefacts", "prod"
 
 
 def wait_for(what: str, timeout: float, probe, stack, interval: float = 2.0):
@@ -65,10 +69,18 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
     timings: dict[str, float] = {}
     private_pem, public_pem = generate_keypair()
     with run_sandbox(seed=11, dossiers_per_quarter=800, agency=AGENCY, public_keys={"huế-2025": public_pem},
-                     review_delay=2.0, state_file=tmp_path / "intake-state.json") as sb:
+                     review_delay=2.0, state_file=tmp_path / "intake-state.json") as sb, \
+            s3_server(ARTIFACTS / "logs") as s3:
         extra = {
-            "AIRFLOW_CONN_DVC_PORTAL": conn(sb.portal_url, *sb.portal_client),
-            "AIRFLOW_CONN_SNV_REPORT_API": conn(sb.intake_url, *sb.intake_client[:2]),
+            "AIRFLOW_CONN_DVC_PORTAL": http_conn(sb.portal_url, *sb.portal_client),
+            "AIRFLOW_CONN_SNV_REPORT_API": http_conn(sb.intake_url, *sb.intake_client[:2]),
+            # the artefacts' storage, shared by every host; the bucket is created by the init script
+            "PARREPORT_STORAGE_URL": f"s3://{BUCKET}/{PREFIX}", "PARREPORT_STORAGE_CONN_ID": "parreport_storage",
+            "AIRFLOW_CONN_PARREPORT_STORAGE": s3.connection(),
+            # task logs in the same bucket, as in docker-compose.yaml: the API server reads them from there
+            "AIRFLOW__LOGGING__REMOTE_LOGGING": "True",
+            "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": f"s3://{BUCKET}/logs",
+            "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "parreport_storage",
             "AIRFLOW_CONN_REPORT_SIGNING_KEY": json.dumps(
                 {"conn_type": "generic", "password": private_pem, "extra": {"kid": "huế-2025"}}),
             "PARREPORT_AGENCY": AGENCY, "PARREPORT_PAGE_SIZE": "200",
@@ -77,20 +89,25 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
             # only the run this test triggers: unpausing must not start the timetable's own runs
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         }
-        with production_stack(ARTIFACTS / "logs", extra_env=extra) as stack:
+        with production_stack(ARTIFACTS / "logs", extra_env=extra, workers=2, worker_concurrency=1) as stack:
             timings["stack up"] = time.monotonic() - started
             # what docker compose would call healthy (the DAG processor and triggerer heartbeat first)
             health = wait_for("every service healthy", 120,
                               lambda: (lambda h: h if all(ok for ok, _ in h.values()) else None)(stack.health()),
                               stack, interval=5)
             assert set(health) == {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                                   "airflow-triggerer", "airflow-worker"}
+                                   "airflow-triggerer", "airflow-worker-1", "airflow-worker-2"}
 
             # the operator logs in as a person does (FAB login form), and the API takes a token
             refused = stack.login(password="not-the-password")
             assert "_token" not in refused.cookies
             logged_in = stack.login()
             assert logged_in.status_code in (302, 303), logged_in.text[:500]
+            # the login's rate limiter counts in Redis (shared by every API server), not in memory
+            import redis
+
+            limits = redis.Redis.from_url(stack.ratelimit_url).keys("LIMITS*")
+            assert limits, "FAB's rate limiter left no counter in Redis"
             ui_token = logged_in.cookies["_token"]
             token = stack.token()
             api = af.ApiClient(af.Configuration(host=stack.api_url, access_token=token))
@@ -111,10 +128,16 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
                 state = wait_for("the triggered run to finish", RUN_TIMEOUT, finished, stack, interval=3)
             finally:
                 timings["run"] = time.monotonic() - t0
-                states = {ti.task_id: str(ti.state.value if ti.state else None)
-                          for ti in tis.get_task_instances(DAG_ID, run_id).task_instances}
-                (ARTIFACTS / "task-states.json").write_text(json.dumps(states, indent=2))
+                instances = tis.get_task_instances(DAG_ID, run_id).task_instances
+                states = {ti.task_id: str(ti.state.value if ti.state else None) for ti in instances}
+                hosts = {ti.task_id: ti.hostname for ti in instances}
+                (ARTIFACTS / "task-states.json").write_text(json.dumps({"states": states, "hosts": hosts}, indent=2))
             assert state == "success", f"{states}\n{stack.diagnostics()}"
+
+            # the tasks ran on both workers, and loading read pages written on the other one
+            assert set(hosts.values()) == set(stack.worker_hosts.values()), hosts
+            extracted_on = {hosts[t] for t in hosts if t.startswith("report.extract.")}
+            assert extracted_on - {hosts["report.load_staging"]}, hosts
             assert [r.dag_run_id for r in runs.get_dag_runs(DAG_ID).dag_runs] == [run_id]
 
             # exactly one report accepted, and its receipt in the store (PostgreSQL)
@@ -160,6 +183,37 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
             tab = httpx.get(f"{stack.api_url}/parreport/lan-chay/tom-tat/{DAG_ID}/{_q(run_id)}", headers=auth,
                             timeout=30, follow_redirects=True)
             assert tab.status_code == 200 and receipt_no in tab.text
+
+            # every artefact is in the bucket, none on any host's own disk: the pages above read the bucket
+            slug = run_slug(run_id)
+            keys = s3.keys(BUCKET, f"{PREFIX}/")
+            raw = [k for k in keys if k.startswith(f"{PREFIX}/raw/{AGENCY}/{key}/")]
+            assert len([k for k in raw if "/dossiers/page-" in k]) >= 4  # 800+ dossiers in pages of 200
+            evidence = f"{PREFIX}/data_docs/{AGENCY}/{key}/{slug}/"
+            assert {evidence + "index.html", evidence + "tom-tat.html", evidence + "cach-ly.json"} <= set(keys)
+            assert {f"{PREFIX}/reports/{AGENCY}/{key}/v1/bao-cao.json",
+                    f"{PREFIX}/reports/{AGENCY}/{key}/v1/bien-nhan.json"} <= set(keys)
+            local = {n: sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file())
+                     for n, d in stack.data_dirs.items() if d.exists()}
+            assert not [f for files in local.values() for f in files
+                        if f.split("/")[0] in ("raw", "data_docs", "reports")], local
+            pages = {
+                "Data Docs (GX)": (f"/parreport/data-docs/{AGENCY}/{key}/{slug}/index.html", "Great Expectations"),
+                "tóm tắt kiểm tra": (f"/parreport/data-docs/{AGENCY}/{key}/{slug}/tom-tat.html",
+                                     "Kết quả kiểm tra dữ liệu"),
+                # the run's own quarantine file (cach-ly.json), not the store's latest list
+                "cách ly": (f"/parreport/cach-ly/{AGENCY}/{key}?run_id={_q(run_id)}", "Hồ sơ bị cách ly"),
+                "báo cáo": (f"/parreport/bao-cao/{AGENCY}/{key}/v1/bao-cao.json", "PhienBan"),
+                "bằng chứng": (f"/parreport/data-docs/{AGENCY}/{key}/", f"{slug}/tom-tat.html"),
+            }
+            for name, (href, needle) in pages.items():
+                r = httpx.get(stack.api_url + href, headers=auth, timeout=30)
+                assert r.status_code == 200 and needle in r.text, (name, r.status_code, r.text[:300])
+                assert "lần chạy này không lưu danh sách riêng" not in r.text, name
+                assert "1970" not in r.text, name  # a folder's time in the bucket is its newest object's
+            # each task's log was uploaded to the bucket by the worker that ran it
+            logs = {k.split("/task_id=")[1].split("/")[0] for k in s3.keys(BUCKET, "logs/") if "/task_id=" in k}
+            assert set(states) <= logs, sorted(set(states) - logs)
             plugins = httpx.get(f"{stack.api_url}/api/v2/plugins", headers=auth, timeout=30).json()
             assert "parreport_views" in {p["name"] for p in plugins["plugins"]}
 

@@ -33,6 +33,7 @@ import pandas as pd
 from .. import fmt
 from .. import store as st
 from ..files import run_slug
+from ..storage import as_path, publish_dir, scratch_dir, uri
 from ..periods import Window
 from .corrections import apply_corrections
 from .frames import concat_frames, records_frame
@@ -65,7 +66,7 @@ class BlockingFailuresExceeded(RuntimeError):
 
 
 def data_docs_dir(data_dir: Path | str, agency: str, window_key: str, run_id: str) -> Path:
-    return Path(data_dir) / "data_docs" / agency / window_key / run_slug(run_id)
+    return as_path(data_dir) / "data_docs" / agency / window_key / run_slug(run_id)
 
 
 def data_docs_index(data_dir: Path | str, agency: str, window_key: str, run_id: str) -> Path:
@@ -84,7 +85,7 @@ def data_docs_url(data_dir: Path | str, agency: str, window_key: str, run_id: st
     base = os.environ.get("PARREPORT_DATA_DOCS_BASE_URL", "").rstrip("/")
     if base:
         return f"{base}/{agency}/{window_key}/{run_slug(run_id)}/{page}"
-    return (data_docs_dir(data_dir, agency, window_key, run_id) / page).resolve().as_uri()
+    return uri(data_docs_dir(data_dir, agency, window_key, run_id) / page)
 
 
 def units_below(units: list[dict], root: str) -> set[str]:
@@ -201,7 +202,8 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
     }
     docs = data_docs_dir(data_dir, agency, key, run_id) if write_docs else None
     lap("frames")
-    outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=docs, skip_reasons=vreasons,
+    work = scratch_dir(docs)  # GX writes Data Docs to a local folder; published to the storage below
+    outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=work, skip_reasons=vreasons,
                           timings=timings)
     lap("gx")
     if outcomes_sink is not None:
@@ -239,7 +241,8 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
     if write_docs and docs is not None:
         failing = {kind: {s: r for s, r in zip(frames[kind]["seq"].tolist(), frames[kind]["ref"].tolist())
                           if r is not None} for kind in ("thu_tuc", "don_vi")}
-        _write_summary(docs / "tom-tat.html", agency, window, run_id, content, outcomes, {**refs, **failing})
+        _write_summary(work / "tom-tat.html", agency, window, run_id, content, outcomes, {**refs, **failing})
+        publish_dir(work, docs)
     del frames
     lap("quarantine")
 

@@ -124,6 +124,8 @@ def create_app(*, settings_loader: Callable[[], Settings] = load_settings,
             return HTMLResponse(text, headers=headers)
         if media.startswith("text/") or media == "application/json":
             media += "; charset=utf-8"
+        if not isinstance(path, Path):  # in an object store (storage.py)
+            return Response(path.read_bytes(), media_type=media, headers=headers)
         return FileResponse(path, media_type=media, headers=headers)
 
     @router.get("/", response_class=HTMLResponse)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from ..config import Settings
+from ..storage import is_local
 
 __all__ = ["NotFound", "SAFE_NAME", "safe_name", "safe_path", "data_docs_root", "reports_root", "subdirs",
            "version_dirs", "files"]
@@ -42,6 +43,11 @@ def safe_path(root: Path, *parts: str) -> Path:
             if not _SAFE_SEGMENT.match(seg) or "\\" in seg:
                 raise NotFound(f"đường dẫn không hợp lệ: {part!r}")
             segments.append(seg)
+    if not is_local(root):  # an object store (storage.py): no links to follow, no ".." got this far
+        target = root.joinpath(*segments)
+        if not (target.is_file() or target.is_dir()):
+            raise NotFound("không có tệp này")
+        return target
     try:
         base = root.resolve(strict=True)
         target = base.joinpath(*segments).resolve(strict=True)
@@ -55,11 +61,11 @@ def safe_path(root: Path, *parts: str) -> Path:
 
 
 def data_docs_root(settings: Settings, agency: str, window_key: str) -> Path:
-    return settings.data_path / "data_docs" / safe_name(agency) / safe_name(window_key)
+    return settings.storage / "data_docs" / safe_name(agency) / safe_name(window_key)
 
 
 def reports_root(settings: Settings, agency: str, window_key: str) -> Path:
-    return settings.data_path / "reports" / safe_name(agency) / safe_name(window_key)
+    return settings.storage / "reports" / safe_name(agency) / safe_name(window_key)
 
 
 def subdirs(root: Path, pattern: str = "*") -> list[Path]:

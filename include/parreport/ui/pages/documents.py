@@ -6,6 +6,7 @@ from pathlib import Path
 from ... import fmt
 from ... import store as st
 from ...config import Settings
+from ...storage import relative_name
 from ..paths import files, reports_root, safe_name, version_dirs
 from ..urls import Urls
 from .common import agency_view, receipt_state, report_versions, unit_names, window_view
@@ -21,7 +22,7 @@ def documents_view(store: st.Store, settings: Settings, agency: str, key: str, u
     for n, folder in reversed(version_dirs(root)):
         entries = []
         for f in files(folder):
-            rel = str(f.relative_to(folder))
+            rel = relative_name(f, folder)
             entries.append({"name": rel, "title": _doc_title(rel), "url": urls.report_file(agency, key, n, rel),
                             "size": f"{fmt.number(max(1, round(f.stat().st_size / 1024)))} KB"})
         v = versions.get(n)

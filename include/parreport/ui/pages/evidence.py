@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from ... import fmt
 from ... import store as st
 from ...config import Settings
+from ...storage import mtime
 from ...files import run_slug
 from ..paths import data_docs_root, subdirs
 from ..urls import Urls
@@ -18,7 +19,7 @@ def evidence_view(store: st.Store, settings: Settings, agency: str, key: str, ur
                   run_info: RunInfo | None = None) -> dict:
     root = data_docs_root(settings, agency, key)
     folders = sorted((p for p in subdirs(root) if (p / "index.html").is_file() or (p / "tom-tat.html").is_file()),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
+                     key=mtime, reverse=True)
     events = store.run_events(agency, key)
     slugs = {run_slug(e["run_id"]): e["run_id"] for e in events}
     info = (run_info(sorted(set(slugs.values()))) if run_info and slugs else {}) or {}
@@ -27,7 +28,7 @@ def evidence_view(store: st.Store, settings: Settings, agency: str, key: str, ur
     for p in folders:
         run_id = slugs.get(p.name)
         runs.append({"label": run_label(run_id, info.get(run_id)) if run_id else run_label(p.name),
-                     "at": fmt.datetime_text(datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)),
+                     "at": fmt.datetime_text(datetime.fromtimestamp(mtime(p), tz=timezone.utc)),
                      "summary": urls.evidence(agency, key, p.name) if (p / "tom-tat.html").is_file() else None,
                      "gx": urls.evidence(agency, key, p.name, "index.html") if (p / "index.html").is_file() else None,
                      "quarantine": urls.quarantine(agency, key, run_id) if run_id else None,

@@ -10,6 +10,7 @@ from typing import Any
 from ... import fmt
 from ... import store as st
 from ...config import Settings
+from ...storage import relative_name
 from ...files import run_slug
 from ...kinds import KINDS
 from ...quality import rule_title
@@ -272,8 +273,8 @@ def _version_view(v: dict, agency: str, key: str, urls: Urls, settings: Settings
     receipt = v.get("receipt") or {}
     body = v.get("body") or {}
     folder = reports_root(settings, agency, key) / f"v{v['version']}"
-    docs = [{"name": str(f.relative_to(folder)), "url": urls.report_file(agency, key, v["version"],
-                                                                         str(f.relative_to(folder)))}
+    docs = [{"name": relative_name(f, folder), "url": urls.report_file(agency, key, v["version"],
+                                                                         relative_name(f, folder))}
             for f in files(folder) if f.name not in ("bao-cao.json", "bien-nhan.json")]
     return {"version": v["version"], "status": fmt.label("phien_ban", v["status"]),
             "receipt_no": receipt.get("MaTiepNhan"), "receipt_state": receipt_state(receipt, v["status"]),
