@@ -83,6 +83,13 @@ def test_two_workers_hand_a_quarter_over_through_the_object_store(tmp_path, monk
         assert {report + "bao-cao.json", report + "bien-nhan.json"} <= set(keys)
         assert any(k.startswith(report) and k.endswith(".pdf") for k in keys)
         assert sent["receipt_path"] == f"s3://{conn_id}@{BUCKET}/{report}bien-nhan.json"
+        # receipt_follow_up's later decision goes to the same object
+        from parreport import store as st
+
+        with st.Store(store_url) as store:
+            pipeline.record_receipt(store, worker["b"], period, {**sb.accepted()[0]["receipt"], "TrangThai": "DA_DUYET"})
+        receipt = json.loads(s3.client().get_object(Bucket=BUCKET, Key=report + "bien-nhan.json")["Body"].read())
+        assert receipt["TrangThai"] == "DA_DUYET"
         # nothing was left on either worker's own disk
         for name in ("a", "b"):
             assert not any(p.is_file() for p in (tmp_path / name).rglob("*"))
