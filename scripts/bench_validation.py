@@ -96,7 +96,8 @@ def bench(n: int) -> None:
     stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
     print(f"{n:>9,} hồ sơ ({len(ratings):,} đánh giá): kiểm tra {wall:7.1f} s (CPU {cpu:.1f} s; {stages}); "
           f"{1e6 * wall / n:.0f} µs/hồ sơ; đọc kho (sàn) {floor:.1f} s → {wall / floor:.1f} × sàn; "
-          f"đỉnh RSS {peak:.0f} MiB (+{max(0.0, peak - base):.0f} MiB trong khi kiểm tra); {summary['quarantined']:,} cách ly; chuẩn bị dữ liệu {t1 - t0:.1f} s",
+          f"đỉnh RSS {peak:.0f} MiB (+{max(0.0, peak - base):.0f} MiB trong khi kiểm tra); "
+          f"{summary['quarantined']:,} cách ly; chuẩn bị dữ liệu {t1 - t0:.1f} s",
           flush=True)
 
 
