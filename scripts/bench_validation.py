@@ -11,7 +11,7 @@ Data Docs). Staging time is not counted.
 
 Printed per size: the validation's wall time and CPU time, each stage's wall time (reference
 data and corrections, frames, GX with its Data Docs, quarantine and summary), the peak RSS of
-the process during validation, the cost per staged dossier, and the ratio to a floor measured
+the process during validation (and how far above the process's size before it), the cost per staged dossier, and the ratio to a floor measured
 in the same run: streaming the staged dossiers out of the store (decoded JSON, nothing else),
 which any validation of those records must do. GX's import is timed once, apart (a task pays
 it once per process). The machine may be shared: compare ratios, and repeat a noisy run.
@@ -83,6 +83,7 @@ def bench(n: int) -> None:
         timings: dict = {}
         extra = {"timings": timings} if "timings" in inspect.signature(validate_partition).parameters else {}
         _reset_peak()
+        base = (_status_kib("VmRSS") or 0) / 1024
         c0, t2 = time.process_time(), time.perf_counter()
         try:
             summary = validate_partition(store, agency=agency, window=w, data_dir=Path(tmp), run_id="bench",
@@ -95,7 +96,8 @@ def bench(n: int) -> None:
     stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
     print(f"{n:>9,} hồ sơ ({len(ratings):,} đánh giá): kiểm tra {wall:7.1f} s (CPU {cpu:.1f} s; {stages}); "
           f"{1e6 * wall / n:.0f} µs/hồ sơ; đọc kho (sàn) {floor:.1f} s → {wall / floor:.1f} × sàn; "
-          f"đỉnh RSS {peak:.0f} MiB; {summary['quarantined']:,} cách ly; chuẩn bị dữ liệu {t1 - t0:.1f} s",
+          f"đỉnh RSS {peak:.0f} MiB (+{max(0.0, peak - base):.0f} MiB trong khi kiểm tra); "
+          f"{summary['quarantined']:,} cách ly; chuẩn bị dữ liệu {t1 - t0:.1f} s",
           flush=True)
 
 

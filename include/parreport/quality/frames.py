@@ -43,6 +43,10 @@ The expectations then say what is allowed. Column names (one set per record kind
     on any other status ("K on a dossier in any other status is ignored").
 
 Personal fields (ChuHoSo, SoGiayToChuHoSo, ...) only ever contribute their JSON *type*.
+
+A frame's index is ``seq`` (GX's index query then names the failing records). Text columns
+are categoricals except ``ref`` and the ones compared in order (see :func:`_typed`); a
+window's frame is built 20,000 records at a time and joined by :func:`concat_frames`.
 """
 from __future__ import annotations
 
