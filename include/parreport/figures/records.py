@@ -19,7 +19,17 @@ import msgspec
 __all__ = ["Dossier", "Rating", "dossiers_from_json", "ratings_from_json", "as_dossiers", "as_ratings"]
 
 
-class Dossier(msgspec.Struct, frozen=True):
+class _Fields(msgspec.Struct, frozen=True):
+    """A record's fields the figures read; ``of`` makes one from a mapping (absent → None)."""
+
+    @classmethod
+    def of(cls, record):
+        if type(record) is cls:
+            return record
+        return cls(*[record.get(name) for name in cls.__struct_fields__])
+
+
+class Dossier(_Fields, frozen=True):
     """What the figures read of one HoSo (portal-api.yaml), values exactly as received."""
 
     MaHoSo: Any = None
@@ -37,26 +47,14 @@ class Dossier(msgspec.Struct, frozen=True):
     DanhSachGiayToKetQua: Any = None
     ThuXinLoi: Any = None
 
-    @classmethod
-    def of(cls, record: "Mapping | Dossier") -> "Dossier":
-        if type(record) is cls:
-            return record
-        return cls(*[record.get(name) for name in cls.__struct_fields__])
 
-
-class Rating(msgspec.Struct, frozen=True):
+class Rating(_Fields, frozen=True):
     """What the figures read of one DanhGia (portal-api.yaml)."""
 
     MaDanhGia: Any = None
     NgayDanhGia: Any = None
     DonViXuLy: Any = None
     MucDoHaiLong: Any = None
-
-    @classmethod
-    def of(cls, record: "Mapping | Rating") -> "Rating":
-        if type(record) is cls:
-            return record
-        return cls(*[record.get(name) for name in cls.__struct_fields__])
 
 
 def _decoded(texts: Iterable[str | bytes], kind: type) -> Iterator[Any]:
