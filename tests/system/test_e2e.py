@@ -48,11 +48,8 @@ def keys():
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow-home")
-    subprocess.run([AIRFLOW, "db", "migrate"], env=airflow_env(home), check=True, capture_output=True, timeout=300)
-    subprocess.run([PARREPORT, "db", "upgrade"], env=airflow_env(home), check=True, capture_output=True, timeout=300)
-    return home
+def home(new_airflow_home):
+    return new_airflow_home()  # migrated (airflow db migrate, parreport db upgrade) once per session
 
 
 def run_quarter(home: Path, sb, keys, **extra_env) -> subprocess.CompletedProcess:
@@ -338,16 +335,13 @@ def test_a_run_that_died_after_sending_adopts_the_accepted_version(first_run, ho
     assert json.loads((folder / "bien-nhan.json").read_text())["MaTiepNhan"] == json.loads(receipt)["MaTiepNhan"]
 
 
-def test_the_same_quarter_with_the_store_on_postgresql(tmp_path, dataset, keys):
+def test_the_same_quarter_with_the_store_on_postgresql(new_airflow_home, dataset, keys):
     """PostgreSQL by URL: the same DAG, the same figures, the store in PostgreSQL."""
     from sqlalchemy import create_engine, text
 
     from tests.support import postgres
 
-    pg_home = tmp_path / "home"
-    pg_home.mkdir()
-    subprocess.run([AIRFLOW, "db", "migrate"], env=airflow_env(pg_home), check=True, capture_output=True,
-                   timeout=300)
+    pg_home = new_airflow_home(store=False)
     with postgres.temporary_postgres() as url, \
             run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY, review_delay=1,
                         public_keys={"huế-2025": keys[1]}) as sb:

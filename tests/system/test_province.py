@@ -54,13 +54,10 @@ def province():
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, keys):
+def run(new_airflow_home, keys):
     """The sandbox province and one province-wide run; yields (sandbox, AIRFLOW_HOME, result, seconds)."""
-    home = tmp_path_factory.mktemp("airflow-home")
+    home = new_airflow_home()  # migrated (airflow db migrate, parreport db upgrade) once per session
     env = airflow_env(home)
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    subprocess.run([str(Path(sys.executable).with_name("parreport")), "db", "upgrade"], env=env, check=True,
-                   capture_output=True, timeout=120)
     # The `dvc_portal` pool bounds the portal calls of a province-wide run (where the DAG uses it).
     subprocess.run([AIRFLOW, "pools", "set", "dvc_portal", "2", "Cổng DVC: số tác vụ gọi cùng lúc"], env=env,
                    check=True, capture_output=True, timeout=120)
