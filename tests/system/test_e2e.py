@@ -5,6 +5,8 @@ against the same intake once it approves, and once it returns the report.
 The report the sandbox accepted is checked figure by figure against an independent
 recomputation (tests/support/expected.py) over the generator's ground truth (which dossiers
 are the true copies, which were planted invalid), never against the pipeline's own code.
+
+The same quarter with the store on PostgreSQL is the province-wide run (tests/system/test_province.py).
 """
 from __future__ import annotations
 
@@ -310,14 +312,6 @@ def test_raw_pages_are_kept_per_run(first_run, home):
         assert list((runs[0] / dataset_name).glob("page-*.json")), dataset_name
 
 
-def test_rerun_sends_nothing_new(first_run, home, sandbox, keys):
-    before = sandbox.intake_requests()
-    run_quarter(home, sandbox, keys)
-    assert len(sandbox.accepted()) == 1
-    after = sandbox.intake_requests()
-    assert [r for r in after if r not in before and r["status"] == 201] == []
-
-
 def test_a_run_that_died_after_sending_adopts_the_accepted_version(first_run, home, sandbox, keys):
     """The receipt was never stored: the next run finds it through the intake's listing."""
     db = sqlite3.connect(home / "parreport" / "store.db")
@@ -333,32 +327,6 @@ def test_a_run_that_died_after_sending_adopts_the_accepted_version(first_run, ho
                                  (YEAR, QUARTER)).fetchone()
     assert status == "ACCEPTED" and json.loads(receipt)["PhienBan"] == 1
     assert json.loads((folder / "bien-nhan.json").read_text())["MaTiepNhan"] == json.loads(receipt)["MaTiepNhan"]
-
-
-def test_the_same_quarter_with_the_store_on_postgresql(new_airflow_home, dataset, keys):
-    """PostgreSQL by URL: the same DAG, the same figures, the store in PostgreSQL."""
-    from sqlalchemy import create_engine, text
-
-    from tests.support import postgres
-
-    pg_home = new_airflow_home(store=False)
-    with postgres.temporary_postgres() as url, \
-            run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agency=AGENCY, review_delay=1,
-                        public_keys={"huế-2025": keys[1]}) as sb:
-        subprocess.run([PARREPORT, "db", "upgrade"], env=airflow_env(pg_home, PARREPORT_STORE_URL=url), check=True,
-                       capture_output=True, timeout=300)
-        run_quarter(pg_home, sb, keys, PARREPORT_STORE_URL=url)
-        accepted = sb.accepted()
-        engine = create_engine(url)
-        with engine.connect() as c:
-            quarantined = c.execute(text("select count(*) from quarantine where kind='dossier'")).scalar()
-            status = c.execute(text("select status from reports")).scalars().all()
-        engine.dispose()
-    assert not (pg_home / "parreport" / "store.db").exists()
-    w, surviving, valid, _ = truth(dataset)
-    assert len(accepted) == 1 and status == ["ACCEPTED"]
-    assert accepted[0]["body"]["Bieu06"] == X.bieu06(valid, dataset.procedures_of(AGENCY), w.start, w.end)
-    assert quarantined == accepted[0]["body"]["ChatLuongDuLieu"]["SoBanGhiLoai"] > 0
 
 
 def test_a_stewards_correction_makes_exactly_one_new_version_with_its_reason(first_run, home, sandbox, keys,
@@ -397,5 +365,9 @@ def test_a_stewards_correction_makes_exactly_one_new_version_with_its_reason(fir
     corrected = {**target, "NgayTiepNhan": target["NgayNopHoSo"]}
     assert v2["Bieu06"] == X.bieu06(valid + [corrected], dataset.procedures_of(AGENCY), w.start, w.end)
 
-    run_quarter(home, sandbox, keys)  # the correction still applies; nothing new goes out
+    # a re-run of the same quarter: the correction still applies, its figures are version 2's, and
+    # nothing new goes out (the re-run of an unchanged quarter, as it follows a stored receipt)
+    before = sandbox.intake_requests()
+    run_quarter(home, sandbox, keys)
     assert len(sandbox.accepted()) == 2
+    assert [r for r in sandbox.intake_requests() if r not in before and r["status"] == 201] == []
