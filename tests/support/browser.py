@@ -118,7 +118,7 @@ class Browser:
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
-            time.sleep(0.5)
+            time.sleep(0.2)
             with contextlib.suppress(Exception):
                 text = page.text()
             if all(w in text for w in wait_for):

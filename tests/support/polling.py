@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 
 def wait_for(what: str, probe: Callable[[], Any], *, timeout: float, alive: Callable[[], Any] = lambda: None,
-             diagnostics: Callable[[], str] = lambda: "", interval: float = 2.0) -> Any:
+             diagnostics: Callable[[], str] = lambda: "", interval: float = 1.0) -> Any:
     """Poll ``probe`` until it returns something true and return it; ``alive`` raises when the
     system under test died. After ``timeout`` seconds: TimeoutError with the last error seen and
     ``diagnostics()``."""

@@ -7,6 +7,10 @@ and equal, figure by figure, to the independent recomputation (tests/support/exp
 the generator's ground truth; the other two branches must fail where the faults were aimed (at
 extraction, at submission) and leave the others reported. `dags test` exits non-zero when one mapped branch fails, so the test
 reads the outcome from the intake, the store and Airflow's task instances instead.
+
+The store is on PostgreSQL, by URL (``PARREPORT_STORE_URL``), as in production: the same DAG and
+the same figures as with the SQLite store of tests/system/test_e2e.py, every agency's rows in the
+one PostgreSQL store and nothing in the installation's SQLite file.
 """
 from __future__ import annotations
 
@@ -54,11 +58,18 @@ def province():
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, keys):
-    """The sandbox province and one province-wide run; yields (sandbox, AIRFLOW_HOME, result, seconds)."""
-    home = tmp_path_factory.mktemp("airflow-home")
-    env = airflow_env(home)
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+def run(new_airflow_home, keys):
+    """The sandbox province and one province-wide run, the store on PostgreSQL; yields (sandbox,
+    AIRFLOW_HOME, result, seconds, store URL) while PostgreSQL runs."""
+    from tests.support import postgres
+
+    home = new_airflow_home(store=False)  # Airflow's database migrated once per session; no SQLite store
+    with postgres.temporary_postgres() as store_url:
+        yield from _province_run(home, keys, store_url)
+
+
+def _province_run(home, keys, store_url):
+    env = airflow_env(home, PARREPORT_STORE_URL=store_url)
     subprocess.run([str(Path(sys.executable).with_name("parreport")), "db", "upgrade"], env=env, check=True,
                    capture_output=True, timeout=120)
     # The `dvc_portal` pool bounds the portal calls of a province-wide run (where the DAG uses it).
@@ -68,7 +79,8 @@ def run(tmp_path_factory, keys):
     with run_sandbox(seed=SEED, dossiers_per_quarter=PER_QUARTER, agencies=AGENCIES, public_keys=public,
                      fail_agencies={FAILING: 403}, refuse_agencies=[REFUSED], review_delay=1) as sb:
         run_env = airflow_env(home, PARREPORT_AGENCIES=",".join(AGENCIES), PARREPORT_PAGE_SIZE="200",
-                              PARREPORT_RECEIPT_POLL_SECONDS="1", PARREPORT_BLOCKING_THRESHOLD="0.05")
+                              PARREPORT_RECEIPT_POLL_SECONDS="1", PARREPORT_BLOCKING_THRESHOLD="0.05",
+                              PARREPORT_STORE_URL=store_url)
         run_env[conn_var("dvc_portal")] = http_conn(sb.portal_url, *sb.portal_client)
         for agency in AGENCIES:  # no shared intake login or key: each agency must use its own
             run_env[conn_var(agency_conn_id("snv_report_api", agency))] = http_conn(
@@ -83,7 +95,7 @@ def run(tmp_path_factory, keys):
         (home / "dags-test.log").write_text(proc.stdout + proc.stderr)
         print(f"province-wide dags test: {len(AGENCIES)} agencies, {PER_QUARTER} dossiers/quarter each, "
               f"{seconds:.0f} s, exit {proc.returncode}")
-        yield sb, home, proc, seconds
+        yield sb, home, proc, seconds, store_url
 
 
 def truth(ds, agency):
@@ -97,7 +109,7 @@ def truth(ds, agency):
 
 
 def test_every_healthy_agency_has_one_accepted_report_signed_with_its_own_key(run, keys):
-    sb, home, proc, _ = run
+    sb, home, proc, _, _ = run
     accepted = sb.accepted()
     by_agency = {}
     for item in accepted:
@@ -119,9 +131,22 @@ def test_every_healthy_agency_has_one_accepted_report_signed_with_its_own_key(ru
            sorted((sb.intake_client_for(a)[0], a) for a in HEALTHY)
 
 
+def store_rows(url: str, sql: str, **params) -> list[tuple]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            return [tuple(r) for r in c.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
 def test_the_figures_of_each_agency_equal_the_definition(run, province):
-    sb = run[0]
+    sb, home, _, _, store_url = run
     bodies = {item["body"]["MaDonViBaoCao"]: item["body"] for item in sb.accepted()}
+    quarantined = dict(store_rows(store_url, "select agency, count(*) from quarantine where kind='dossier' "
+                                             "and window_key=:key group by agency", key=window_for(YEAR, QUARTER).key))
     for agency in HEALTHY:
         ds, body = province.dataset(agency), bodies[agency]
         w, surviving, valid, ratings = truth(ds, agency)
@@ -133,13 +158,15 @@ def test_the_figures_of_each_agency_equal_the_definition(run, province):
         quality = body["ChatLuongDuLieu"]
         assert quality["SoBanGhi"] == len({d["MaHoSo"] for d in surviving})
         assert quality["SoBanGhiLoai"] == len({d["MaHoSo"] for d in surviving if d["MaHoSo"] in ds.invalid})
+        assert quarantined.get(agency) == quality["SoBanGhiLoai"] > 0, agency  # kept in the PostgreSQL store
         root = next(u for u in ds.units if u["MaDonVi"] == agency)
         assert body["TenDonViBaoCao"] == root["TenDonVi"]
     assert len({json.dumps(bodies[a]["Bieu06"]) for a in HEALTHY}) == len(HEALTHY), "three different quarters"
+    assert not (home / "parreport" / "store.db").exists()  # the store is where its URL says, nowhere else
 
 
 def test_the_failing_agencies_fail_their_own_branches_and_nothing_else(run):
-    sb, home, proc, _ = run
+    sb, home, proc, _, _ = run
     assert proc.returncode != 0, "a failed mapped branch fails the run"
     refused = [r for r in sb.portal_requests() if r["path"] == "/api/v1/ho-so" and r["status"] == 403]
     assert refused and {r["query"]["ma_don_vi"] for r in refused} == {FAILING}
@@ -160,10 +187,8 @@ def test_the_failing_agencies_fail_their_own_branches_and_nothing_else(run):
     assert refused_posts and {r["status"] for r in refused_posts} == {403}  # refused before the body is read
     for agency in HEALTHY:  # the quarter's run ends at acceptance (receipt_follow_up follows it afterwards)
         assert states[("report.submit_report", branch[agency])] == "success", (agency, states)
-    store = sqlite3.connect(home / "parreport" / "store.db")
-    reports = store.execute("select agency, version, status from reports where year=? and quarter=?",
-                            (YEAR, QUARTER)).fetchall()
-    store.close()
+    reports = store_rows(run[4], "select agency, version, status from reports where year=:y and quarter=:q",
+                         y=YEAR, q=QUARTER)
     assert sorted(r for r in reports if r[2] == "ACCEPTED") == sorted((a, 1, "ACCEPTED") for a in HEALTHY)
     assert not [r for r in reports if r[0] == FAILING]
 

@@ -15,6 +15,7 @@ installation's first scheduled instant, the sandbox clients kept per installatio
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -163,7 +164,7 @@ def stop_threshold(planted: int, total: int) -> str:
     raise AssertionError((planted, total))
 
 
-def wait_for(what: str, probe, s, timeout: float, interval: float = 2.0):
+def wait_for(what: str, probe, s, timeout: float, interval: float = 1.0):
     return polling.wait_for(what, probe, timeout=timeout, alive=s.alive, diagnostics=lambda: s.output()[-3000:],
                             interval=interval)
 
@@ -235,7 +236,8 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
     with serving(home, port=free_port(), password=password, log=ARTIFACTS / "serve.log",
                  args=["--seed", str(SEED), "--dossiers-per-quarter", str(PER_QUARTER),
                        "--invalid-rate", str(INVALID_RATE)],
-                 extra_env={"PARREPORT_BLOCKING_THRESHOLD": threshold}) as s:
+                 extra_env={"PARREPORT_BLOCKING_THRESHOLD": threshold}) as s, \
+            contextlib.ExitStack() as browsers:  # one Chromium for both rounds of screenshots
         lap("serve.sh up", t0)
         out = s.output()
         assert "admin / mật khẩu trong PARREPORT_ADMIN_PASSWORD" in out and s.url in out
@@ -272,7 +274,7 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
         assert "Log file not found" not in text and "Could not read served logs" not in text
         (ARTIFACTS / "validate_records-stopped.log").write_text(text)
         t = time.monotonic()
-        shots = screenshots(s, api, run_id, tis, stopped=True)
+        shots = screenshots(s, api, run_id, tis, browsers, stopped=True)
         lap("screenshots of the stopped run", t)
 
         # the steward corrects one dossier, the operator clears validate_records with downstream
@@ -312,7 +314,7 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
 
         # the pages, in headless Chromium, with the UI's session cookie
         t4 = time.monotonic()
-        shots.update(screenshots(s, api, run_id, tis))
+        shots.update(screenshots(s, api, run_id, tis, browsers))
         lap("screenshots", t4)
         (ARTIFACTS / "pages.json").write_text(json.dumps(shots, ensure_ascii=False, indent=2))
 
@@ -325,9 +327,11 @@ def test_the_operators_and_the_stewards_day_on_serve_sh(tmp_path):
     lap("total", t0)
 
 
-def screenshots(s, api, run_id: str, tis: dict[str, dict], *, stopped: bool = False) -> dict[str, str]:
+def screenshots(s, api, run_id: str, tis: dict[str, dict], browsers: contextlib.ExitStack, *,
+                stopped: bool = False) -> dict[str, str]:
     """PNG of the UI's pages the operator and the steward open; returns {name: url}. ``stopped``:
-    the run as validation left it (its grid, the stopping try's log); else every page at the end."""
+    the run as validation left it (its grid, the stopping try's log); else every page at the end.
+    Headless Chromium starts on the first call and stays in ``browsers`` for the next."""
     from tests.support import browser
 
     if browser.chromium() is None:
@@ -359,12 +363,14 @@ def screenshots(s, api, run_id: str, tis: dict[str, dict], *, stopped: bool = Fa
                 pages[f"{i:02d}-link-{name}"] = (href, (), 1.5)
     cookies = {"_token": s.token()}
     done = {}
-    with browser.headless_chromium(width=1400, height=1000) as b:
-        for name, (path, wait, settle) in pages.items():
-            url = path if path.startswith("http") else s.url + path
-            safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-            b.screenshot(url, ARTIFACTS / f"{safe}.png", cookies=cookies, wait_for=wait, settle=settle, timeout=25)
-            done[name] = url
+    if not hasattr(browsers, "chromium"):
+        browsers.chromium = browsers.enter_context(browser.headless_chromium(width=1400, height=1000))
+    b = browsers.chromium
+    for name, (path, wait, settle) in pages.items():
+        url = path if path.startswith("http") else s.url + path
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        b.screenshot(url, ARTIFACTS / f"{safe}.png", cookies=cookies, wait_for=wait, settle=settle, timeout=25)
+        done[name] = url
     return done
 
 
