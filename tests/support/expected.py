@@ -159,3 +159,14 @@ def indicators(dossiers, ratings, procedures, units, agency, S, E, year) -> dict
         for code, (tu, mau) in pairs.items():
             out[(code, scope)] = (int(tu), int(mau))
     return out
+
+
+def truth(ds, agency: str, w):
+    """The sandbox's ground truth for ``agency`` in window ``w``: the dossiers that survive
+    de-duplication, those of them the generator planted no defect in, and the valid ratings."""
+    rows = [int(d) for d in ds.listing(agency, w.start_ts, w.end_ts, duplicates=False)]
+    surviving = [ds.dossier(r) for r in rows]
+    valid = [d for d in surviving if d["MaHoSo"] not in ds.invalid]
+    ratings = [ds.rating(int(j)) for j in ds.ratings_in(agency, w.start_ts, w.end_ts)]
+    valid_ratings = [r for r in ratings if r["MaDanhGia"] not in ds.invalid_ratings]
+    return w, surviving, valid, valid_ratings

@@ -89,22 +89,12 @@ def first_run(home, sandbox, keys):
     return run_quarter(home, sandbox, keys)
 
 
-def truth(ds):
-    w = window_for(YEAR, QUARTER)
-    rows = [int(d) for d in ds.listing(AGENCY, w.start_ts, w.end_ts, duplicates=False)]
-    surviving = [ds.dossier(r) for r in rows]
-    valid = [d for d in surviving if d["MaHoSo"] not in ds.invalid]
-    ratings = [ds.rating(int(j)) for j in ds.ratings_in(AGENCY, w.start_ts, w.end_ts)]
-    valid_ratings = [r for r in ratings if r["MaDanhGia"] not in ds.invalid_ratings]
-    return w, surviving, valid, valid_ratings
-
-
 def test_the_accepted_report_equals_the_definition(first_run, sandbox, dataset, keys):
     accepted = sandbox.accepted()
     assert len(accepted) == 1
     body = accepted[0]["body"]
     assert verify_body(body, {"huế-2025": keys[1]}) == "huế-2025"
-    w, surviving, valid, ratings = truth(dataset)
+    w, surviving, valid, ratings = X.truth(dataset, AGENCY, window_for(YEAR, QUARTER))
     assert body["KyBaoCao"] == {"Nam": 2025, "Quy": 1, "TuNgay": "2024-12-15", "DenNgay": "2025-03-14"}
     assert body["PhienBan"] == 1 and body["MaDonViBaoCao"] == AGENCY
 
@@ -236,7 +226,7 @@ def test_approval_later_is_recorded_by_receipt_follow_up(first_run, home, sandbo
 
 
 def test_quarantine_holds_exactly_the_planted_invalid_dossiers(first_run, home, dataset):
-    w, surviving, _, _ = truth(dataset)
+    w, surviving, _, _ = X.truth(dataset, AGENCY, window_for(YEAR, QUARTER))
     db = sqlite3.connect(home / "parreport" / "store.db")
     rows = db.execute("select ref, violations from quarantine where kind='dossier' and window_key=?",
                       (w.key,)).fetchall()
@@ -332,7 +322,7 @@ def test_a_run_that_died_after_sending_adopts_the_accepted_version(first_run, ho
 def test_a_stewards_correction_makes_exactly_one_new_version_with_its_reason(first_run, home, sandbox, keys,
                                                                              dataset):
     """The steward's workflow of the README: list, correct through the CLI, re-run."""
-    w, surviving, valid, _ = truth(dataset)
+    w, surviving, valid, _ = X.truth(dataset, AGENCY, window_for(YEAR, QUARTER))
     target = next(d for d in surviving if dataset.invalid.get(d["MaHoSo"]) == {"received_without_T"}
                   and d.get("NgayNopHoSo") and w.start_ts <= d["NgayNopHoSo"] <= w.end_ts)
     env = airflow_env(home)

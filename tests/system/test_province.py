@@ -98,16 +98,6 @@ def _province_run(home, keys, store_url):
         yield sb, home, proc, seconds, store_url
 
 
-def truth(ds, agency):
-    w = window_for(YEAR, QUARTER)
-    rows = [int(d) for d in ds.listing(agency, w.start_ts, w.end_ts, duplicates=False)]
-    surviving = [ds.dossier(r) for r in rows]
-    valid = [d for d in surviving if d["MaHoSo"] not in ds.invalid]
-    ratings = [ds.rating(int(j)) for j in ds.ratings_in(agency, w.start_ts, w.end_ts)]
-    valid_ratings = [r for r in ratings if r["MaDanhGia"] not in ds.invalid_ratings]
-    return w, surviving, valid, valid_ratings
-
-
 def test_every_healthy_agency_has_one_accepted_report_signed_with_its_own_key(run, keys):
     sb, home, proc, _, _ = run
     accepted = sb.accepted()
@@ -149,7 +139,7 @@ def test_the_figures_of_each_agency_equal_the_definition(run, province):
                                              "and window_key=:key group by agency", key=window_for(YEAR, QUARTER).key))
     for agency in HEALTHY:
         ds, body = province.dataset(agency), bodies[agency]
-        w, surviving, valid, ratings = truth(ds, agency)
+        w, surviving, valid, ratings = X.truth(ds, agency, window_for(YEAR, QUARTER))
         procedures = ds.procedures_of(agency)
         assert body["Bieu06"] == X.bieu06(valid, procedures, w.start, w.end), agency
         want = X.indicators(valid, ratings, procedures, ds.units, agency, w.start, w.end, YEAR)
