@@ -8,7 +8,7 @@
     parreport validate         --year Y --quarter Q [--agency A]
     parreport db upgrade       [--url URL]      create the store or upgrade its schema (keeps every row)
     parreport db current       [--url URL]      exit 1 unless the store is at the newest schema
-    parreport db revision      -m MESSAGE       (maintainers) a new migration from store.py's changes
+    parreport db revision      -m MESSAGE       (maintainers) a new migration from store/tables.py's changes
 
 The store and the reporting window rule come from the same configuration as the pipeline
 (``load_settings()``: PARREPORT_STORE_URL, AIRFLOW_HOME, PARREPORT_CONFIG, ...). Exit codes:
@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     dc = d.add_parser("current", help="kiểm tra kho đã ở phiên bản lược đồ mới nhất chưa (mã 1 nếu chưa)")
     dc.add_argument("--url", help="URL SQLAlchemy của kho; bỏ trống = PARREPORT_STORE_URL / cấu hình")
     dc.set_defaults(func=cmd_db_current)
-    dr = d.add_parser("revision", help="(người bảo trì) tạo bản di chuyển mới từ thay đổi của store.py")
+    dr = d.add_parser("revision", help="(người bảo trì) tạo bản di chuyển mới từ thay đổi của store/tables.py")
     dr.add_argument("-m", "--message", required=True, help="mô tả ngắn, tiếng Anh (thành tên tệp)")
     dr.add_argument("--empty", action="store_true", help="tệp rỗng thay vì so sánh với store.metadata")
     dr.set_defaults(func=cmd_db_revision)

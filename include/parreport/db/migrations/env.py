@@ -4,7 +4,7 @@ The connection comes from ``config.attributes["connection"]`` (parreport.db open
 one transaction) or, failing that, from the URL in ``config.attributes["url"]`` /
 ``PARREPORT_STORE_URL`` via the pipeline's settings. The target metadata is
 ``parreport.store.metadata``, so ``parreport db revision --autogenerate`` compares the newest
-revision with what store.py declares.
+revision with what store/tables.py declares.
 """
 from __future__ import annotations
 
