@@ -110,3 +110,21 @@ def test_two_workers_hand_a_quarter_over_through_the_object_store(tmp_path, monk
 
         with pytest.raises(NotFound):
             safe_path(data_docs_root(worker["a"], AGENCY, key), slug, "..", "..", "x")
+
+
+def test_a_scratch_folder_that_will_not_be_published_is_removed(tmp_path):
+    """A validation that fails inside GX leaves nothing half-built in /tmp (bucket storage); a
+    local destination is built in place and left to the retry that replaces it."""
+    from airflow.sdk import ObjectStoragePath
+
+    dest = ObjectStoragePath("s3://parreport-artefacts/data_docs/x")
+    work = storage.scratch_dir(dest)
+    assert work.is_dir() and not storage.is_local(dest)
+    (work / "index.html").write_text("x", encoding="utf-8")
+    storage.discard_scratch(work, dest)
+    assert not work.exists()
+    local = tmp_path / "docs"
+    assert storage.scratch_dir(local) == local
+    local.mkdir()
+    storage.discard_scratch(local, local)
+    assert local.is_dir()

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .config import Settings
 
 __all__ = ["StoragePath", "root", "as_path", "is_local", "uri", "remove_tree", "relative_name", "mtime",
-           "scratch_dir", "publish_dir", "check"]
+           "scratch_dir", "publish_dir", "discard_scratch", "check"]
 
 StoragePath = Union[Path, "ObjectStoragePath"]
 
@@ -120,6 +120,13 @@ def publish_dir(local: Path | None, dest: StoragePath | None) -> None:
             target = dest.joinpath(*file.relative_to(local).parts)
             target.write_bytes(file.read_bytes())
     finally:
+        shutil.rmtree(local, ignore_errors=True)
+
+
+def discard_scratch(local: Path | None, dest: StoragePath | None) -> None:
+    """Remove a :func:`scratch_dir` that will not be published (the work failed); nothing when
+    ``dest`` is local (it was built in place, and a retry replaces it)."""
+    if local is not None and dest is not None and not is_local(dest):
         shutil.rmtree(local, ignore_errors=True)
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 from .. import fmt
 from .. import store as st
 from ..files import run_slug
-from ..storage import as_path, publish_dir, scratch_dir, uri
+from ..storage import as_path, discard_scratch, publish_dir, scratch_dir, uri
 from ..periods import Window
 from .corrections import apply_corrections
 from .frames import concat_frames, records_frame
@@ -203,46 +203,50 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
     docs = data_docs_dir(data_dir, agency, key, run_id) if write_docs else None
     lap("frames")
     work = scratch_dir(docs)  # GX writes Data Docs to a local folder; published to the storage below
-    outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=work, skip_reasons=vreasons,
-                          timings=timings)
-    lap("gx")
-    if outcomes_sink is not None:
-        outcomes_sink.update(outcomes)
-    # Only dossiers and ratings are quarantined; the catalogue and the units are reference data
-    # (their checks are reported, see quality_checks).
-    verdicts = {kind: _violations(outcomes[kind], frames[kind]) for kind in ("ho_so", "danh_gia")}
-    refs = {kind: dict(zip(frames[kind]["seq"].tolist(), frames[kind]["ref"].tolist())) for kind in verdicts}
+    try:
+        outcomes = run_suites(frames, params, run_name=run_slug(run_id), docs_dir=work, skip_reasons=vreasons,
+                              timings=timings)
+        lap("gx")
+        if outcomes_sink is not None:
+            outcomes_sink.update(outcomes)
+        # Only dossiers and ratings are quarantined; the catalogue and the units are reference data
+        # (their checks are reported, see quality_checks).
+        verdicts = {kind: _violations(outcomes[kind], frames[kind]) for kind in ("ho_so", "danh_gia")}
+        refs = {kind: dict(zip(frames[kind]["seq"].tolist(), frames[kind]["ref"].tolist())) for kind in verdicts}
 
-    # -- quarantine (dossiers, ratings) ------------------------------------------------------------
-    now = st.utcnow()
-    q_rows = []
-    for kind, label in (("ho_so", "dossier"), ("danh_gia", "rating")):
-        for seq in sorted(verdicts[kind]):
-            q_rows.append({"kind": label, "seq": seq, "ref": refs[kind].get(seq),
-                           "violations": [asdict(v) for v in verdicts[kind][seq]], "created_at": now})
-    store.replace_partition(st.quarantine, agency, key, q_rows)
-    store.set_accepted(st.dossiers, agency, key, set(verdicts["ho_so"]))
-    store.set_accepted(st.ratings, agency, key, set(verdicts["danh_gia"]))
+        # -- quarantine (dossiers, ratings) ------------------------------------------------------------
+        now = st.utcnow()
+        q_rows = []
+        for kind, label in (("ho_so", "dossier"), ("danh_gia", "rating")):
+            for seq in sorted(verdicts[kind]):
+                q_rows.append({"kind": label, "seq": seq, "ref": refs[kind].get(seq),
+                               "violations": [asdict(v) for v in verdicts[kind][seq]], "created_at": now})
+        store.replace_partition(st.quarantine, agency, key, q_rows)
+        store.set_accepted(st.dossiers, agency, key, set(verdicts["ho_so"]))
+        store.set_accepted(st.ratings, agency, key, set(verdicts["danh_gia"]))
 
-    n_total, n_q = len(frames["ho_so"]), len(verdicts["ho_so"])
-    corrected_refs = set(corr["corrected_refs"])
-    still_bad = sum(1 for seq in verdicts["ho_so"] if refs["ho_so"].get(seq) in corrected_refs)
-    checks = quality_checks(outcomes, vbase, n_total)
-    index = data_docs_index(data_dir, agency, key, run_id) if write_docs else None
-    content = {
-        "SoBanGhi": n_total, "SoBanGhiLoai": n_q, "SoBanGhiDaSua": corr["corrected_dossiers"],
-        "SoBanGhiDaSuaVanLoi": still_bad, "KiemTra": checks,
-        "danh_gia_bi_loai": len(verdicts["danh_gia"]),
-        "sua_doi": {k: v for k, v in corr.items() if k != "corrected_refs"},
-        "data_docs": str(index) if index else None,
-    }
-    store.replace_partition(st.validation_results, agency, key, [{
-        "run_id": run_id, "validated_at": now, "data_docs": str(index) if index else None, "content": content}])
-    if write_docs and docs is not None:
-        failing = {kind: {s: r for s, r in zip(frames[kind]["seq"].tolist(), frames[kind]["ref"].tolist())
-                          if r is not None} for kind in ("thu_tuc", "don_vi")}
-        _write_summary(work / "tom-tat.html", agency, window, run_id, content, outcomes, {**refs, **failing})
-        publish_dir(work, docs)
+        n_total, n_q = len(frames["ho_so"]), len(verdicts["ho_so"])
+        corrected_refs = set(corr["corrected_refs"])
+        still_bad = sum(1 for seq in verdicts["ho_so"] if refs["ho_so"].get(seq) in corrected_refs)
+        checks = quality_checks(outcomes, vbase, n_total)
+        index = data_docs_index(data_dir, agency, key, run_id) if write_docs else None
+        content = {
+            "SoBanGhi": n_total, "SoBanGhiLoai": n_q, "SoBanGhiDaSua": corr["corrected_dossiers"],
+            "SoBanGhiDaSuaVanLoi": still_bad, "KiemTra": checks,
+            "danh_gia_bi_loai": len(verdicts["danh_gia"]),
+            "sua_doi": {k: v for k, v in corr.items() if k != "corrected_refs"},
+            "data_docs": str(index) if index else None,
+        }
+        store.replace_partition(st.validation_results, agency, key, [{
+            "run_id": run_id, "validated_at": now, "data_docs": str(index) if index else None, "content": content}])
+        if write_docs and docs is not None:
+            failing = {kind: {s: r for s, r in zip(frames[kind]["seq"].tolist(), frames[kind]["ref"].tolist())
+                              if r is not None} for kind in ("thu_tuc", "don_vi")}
+            _write_summary(work / "tom-tat.html", agency, window, run_id, content, outcomes, {**refs, **failing})
+            publish_dir(work, docs)
+    except BaseException:
+        discard_scratch(work, docs)  # nothing half-built is left in /tmp
+        raise
     del frames
     lap("quarantine")
 
