@@ -108,3 +108,13 @@ def test_record_texts_stream_the_kept_json_text_for_the_figures(store):
     first, last = dossiers_from_json(got)
     assert first == Dossier.of(json.loads(texts[0])) and first.DanhSachLePhi == [{"Gia": 1.5}, {"Gia": 2}]
     assert (last.NgayHenTra, last.ThongTinEForm, last.KenhThucHien) == ("", {}, None)
+
+
+def test_every_table_of_the_schema_is_a_name_of_the_store_package():
+    """Callers write ``st.<table>``: the package exports every table that store/tables.py declares."""
+    from sqlalchemy import Table
+
+    import parreport.store as store_pkg
+
+    exported = {getattr(store_pkg, n).name for n in store_pkg.__all__ if isinstance(getattr(store_pkg, n), Table)}
+    assert exported == {t.name for t in store_pkg.metadata.sorted_tables}

@@ -23,6 +23,7 @@ from .tables import (
     figures,
     load_stats,
     metadata,
+    portal_bieu06,
     procedures,
     quarantine,
     ratings,
@@ -34,7 +35,7 @@ from .tables import (
 )
 
 __all__ = [
-    "Store", "utcnow", "metadata", "units", "procedures", "dossiers", "ratings", "load_stats", "quarantine",
+    "Store", "utcnow", "metadata", "units", "procedures", "dossiers", "ratings", "portal_bieu06", "load_stats", "quarantine",
     "figures", "report_drafts", "reports", "corrections", "correction_events", "corrected_dossiers",
     "validation_results", "run_events",
 ]
