@@ -55,8 +55,8 @@ def test_accepted_flags_and_report_versions(store):
 
 def test_readers_answer_what_the_pages_and_the_cli_ask(store):
     """The operator's pages and the steward's CLI read through these methods, never the tables."""
-    assert store.partitions() == [] and store.figures_row("A", "k") is None
-    assert store.latest_validation("A", "k") is None and store.window_reports("A", "k") == []
+    assert store.partitions() == [] and store.load_figures("A", "k") is None
+    assert store.window_reports("A", "k") == []
     store.record_load("A", "2025Q1", "dossiers", run_id="r", raw_dir="x", tong_so=1, delivered=1, staged=1,
                       duplicates=0)
     store.upsert_report("B", 2025, 2, 1, window_key="2025Q2", figures_sha="f", body={}, status="BUILT")
@@ -74,12 +74,7 @@ def test_readers_answer_what_the_pages_and_the_cli_ask(store):
     assert [(r["kind"], r["seq"]) for r in got] == [("dossier", 2), ("dossier", 7), ("rating", 0)]
     assert got[0]["violations"] == [{"rule": "r1"}, {"rule": "r3"}] and store.quarantined("A", "2025Q2") == []
     store.save_figures("A", "2025Q1", {"Bieu06": [1]}, "run-9")
-    row = store.figures_row("A", "2025Q1")
-    assert row["content"] == {"Bieu06": [1]} and row["run_id"] == "run-9" and row["computed_at"] is not None
-    store.replace_partition(st.validation_results, "A", "2025Q1", [
-        {"run_id": "run-9", "validated_at": st.utcnow(), "data_docs": "/dd/index.html", "content": {"big": 1}}])
-    assert store.latest_validation("A", "2025Q1")["data_docs"] == "/dd/index.html"
-    assert "content" not in store.latest_validation("A", "2025Q1")
+    assert store.load_figures("A", "2025Q1") == {"Bieu06": [1]}
 
 
 def test_every_record_kind_names_a_staged_table_and_its_reference_column():

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from .codec import csv_field, json_loads, utcnow
 from .corrections import CorrectionQueries
 from .tables import (
-    dossiers, figures, load_stats, quarantine, report_drafts, reports, run_events, units, validation_results,
+    dossiers, figures, load_stats, quarantine, report_drafts, reports, run_events, units,
 )
 
 
@@ -268,26 +268,12 @@ class Store(CorrectionQueries):
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
-    def figures_row(self, agency: str, window_key: str) -> dict | None:
-        """The latest figures of a partition with when and by which run they were computed."""
-        rows = list(self.rows(figures, agency, window_key))
-        return dict(rows[0]) if rows else None
-
     def window_reports(self, agency: str, window_key: str) -> list[dict]:
         """Every version of the report of a window, oldest first, with its receipt."""
         stmt = (select(reports).where(reports.c.agency == agency, reports.c.window_key == window_key)
                 .order_by(reports.c.version))
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
-
-    def latest_validation(self, agency: str, window_key: str) -> dict | None:
-        """The partition's latest validation: run_id, validated_at, data_docs (not the results)."""
-        v = validation_results
-        stmt = select(v.c.run_id, v.c.validated_at, v.c.data_docs).where(v.c.agency == agency,
-                                                                          v.c.window_key == window_key)
-        with self.engine.connect() as conn:
-            row = conn.execute(stmt).mappings().first()
-        return dict(row) if row else None
 
     # -- validation (quality/validation.py) ------------------------------------------------------
     def validated_counts(self, agency: str, window_key: str) -> tuple[int, int]:
