@@ -1,11 +1,11 @@
 """Per-record rules (INDICATORS.md §5): one test per rule code, and records that must pass."""
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 
 import pytest
 
+from tests.support.quality_fixtures import DEL, changed
 from tests.support.rules import (
     BLOCKING_RULES,
     RULE_TITLES,
@@ -64,16 +64,9 @@ MINIMAL = {"MaHoSo": "HS1", "MaTTHC": "1.001", "DonViXuLy": "P1", "TrangThaiHoSo
 
 
 def with_(base=FULL, **changes):
-    rec = copy.deepcopy(base)
-    for key, value in changes.items():
-        if value is _DEL:
-            rec.pop(key, None)
-        else:
-            rec[key] = value
-    return rec
+    return changed(base, **changes)
 
 
-_DEL = object()
 
 
 def rules_of(rec):
@@ -94,8 +87,8 @@ def test_minimal_record_passes():
 
 
 def test_personal_fields_absent_passes():
-    rec = with_(ChuHoSo=_DEL, SoGiayToChuHoSo=_DEL, SoDienThoai=_DEL, Email=_DEL, DiaChi=_DEL,
-                TrichYeuHoSo=_DEL, TaiLieuNop=[{"DuocSoHoa": "1"}])
+    rec = with_(ChuHoSo=DEL, SoGiayToChuHoSo=DEL, SoDienThoai=DEL, Email=DEL, DiaChi=DEL,
+                TrichYeuHoSo=DEL, TaiLieuNop=[{"DuocSoHoa": "1"}])
     assert check_dossier(rec, CTX) == []
 
 
@@ -158,7 +151,7 @@ def test_k_equal_t_passes():
 # ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["MaHoSo", "MaTTHC", "DonViXuLy", "TrangThaiHoSo", "NgayCapNhat"])
-@pytest.mark.parametrize("absent", [_DEL, None, ""])
+@pytest.mark.parametrize("absent", [DEL, None, ""])
 def test_missing_field(name, absent):
     out = check_dossier(with_(MINIMAL, **{name: absent}), CTX)
     assert [(v.rule, v.field) for v in out] == [("missing_field", name)]
@@ -279,7 +272,7 @@ def test_unreadable_t_is_bad_timestamp_only():
 
 
 @pytest.mark.parametrize("status", ["7", "8", "9", "10"])
-@pytest.mark.parametrize("absent", [_DEL, None, ""])
+@pytest.mark.parametrize("absent", [DEL, None, ""])
 def test_finished_without_k(status, absent):
     rec = with_(MINIMAL, TrangThaiHoSo=status, NgayTiepNhan="20250101000000", NgayKetThucXuLy=absent)
     assert rules_of(rec) == ["finished_without_K"]
@@ -372,7 +365,7 @@ RATING = {"MaDanhGia": "DG1", "MaHoSo": "HS1", "DonViXuLy": "P1A", "NgayDanhGia"
 
 def test_valid_rating_passes():
     assert check_rating(RATING, CTX) == []
-    assert check_rating(with_(RATING, GopY=_DEL), CTX) == []
+    assert check_rating(with_(RATING, GopY=DEL), CTX) == []
 
 
 @pytest.mark.parametrize("changes, expected", [
@@ -381,7 +374,7 @@ def test_valid_rating_passes():
     ({"MucDoHaiLong": 2}, [("bad_type", "MucDoHaiLong")]),
     ({"NgayDanhGia": "20250230000000"}, [("bad_timestamp", "NgayDanhGia")]),
     ({"NgayDanhGia": ""}, [("missing_field", "NgayDanhGia")]),
-    ({"NgayDanhGia": _DEL}, [("missing_field", "NgayDanhGia")]),
+    ({"NgayDanhGia": DEL}, [("missing_field", "NgayDanhGia")]),
     ({"DonViXuLy": "XO"}, [("unit_outside_agency", "DonViXuLy")]),
     ({"MaDanhGia": None}, [("missing_field", "MaDanhGia")]),
     ({"MaHoSo": ""}, [("missing_field", "MaHoSo")]),
@@ -400,9 +393,9 @@ THUTUC = {"MaTTHC": "1.001", "TenTTHC": "Đăng ký khai sinh", "MaLinhVuc": "A0
 
 def test_procedure_rules():
     assert check_procedure(THUTUC) == []
-    assert check_procedure(with_(THUTUC, ThoiHanGiaiQuyet="", NgayCapNhat=_DEL)) == []
+    assert check_procedure(with_(THUTUC, ThoiHanGiaiQuyet="", NgayCapNhat=DEL)) == []
     assert [(v.rule, v.field) for v in check_procedure(with_(THUTUC, MucDo="1"))] == [("bad_code", "MucDo")]
-    assert [(v.rule, v.field) for v in check_procedure(with_(THUTUC, HieuLuc=_DEL))] == [("missing_field", "HieuLuc")]
+    assert [(v.rule, v.field) for v in check_procedure(with_(THUTUC, HieuLuc=DEL))] == [("missing_field", "HieuLuc")]
     assert [(v.rule, v.field) for v in check_procedure(with_(THUTUC, ThoiHanGiaiQuyet=5))] == \
         [("bad_type", "ThoiHanGiaiQuyet")]
     assert [(v.rule, v.field) for v in check_procedure(with_(THUTUC, NgayCapNhat="x"))] == \
@@ -412,7 +405,7 @@ def test_procedure_rules():
 def test_unit_rules():
     good = {"MaDonVi": "P1", "TenDonVi": "Phòng 1", "MaDonViCha": "SO", "CapDonVi": "PHONG"}
     assert check_unit(good) == []
-    assert check_unit(with_(good, MaDonViCha=None, CapDonVi=_DEL)) == []
+    assert check_unit(with_(good, MaDonViCha=None, CapDonVi=DEL)) == []
     assert [(v.rule, v.field) for v in check_unit(with_(good, CapDonVi="BAN"))] == [("bad_code", "CapDonVi")]
     assert [(v.rule, v.field) for v in check_unit(with_(good, TenDonVi=""))] == [("missing_field", "TenDonVi")]
 

@@ -39,18 +39,22 @@ VALID = {
 }
 
 
-def _v(ma, **changes):
-    rec = copy.deepcopy(VALID)
-    rec["MaHoSo"] = ma
-    for k, v in changes.items():
-        if v is _DEL:
-            rec.pop(k, None)
+DEL = object()  # a field given DEL to changed() is removed from the record
+
+
+def changed(base: dict, **changes) -> dict:
+    """A deep copy of ``base`` with ``changes`` applied (a field given :data:`DEL` is removed)."""
+    rec = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is DEL:
+            rec.pop(key, None)
         else:
-            rec[k] = v
+            rec[key] = value
     return rec
 
 
-_DEL = object()
+def _v(ma, **changes):
+    return changed(VALID, MaHoSo=ma, **changes)
 
 # MaHoSo -> (record, the set of blocking rules it must break; empty = valid)
 HAND_MADE: dict[str, tuple[object, set[str]]] = {
@@ -65,7 +69,7 @@ HAND_MADE: dict[str, tuple[object, set[str]]] = {
     "HM-OK-EXTRA": (_v("HM-OK-EXTRA", TruongMoi={"x": [1, 2]}, NgayKhac="20250101000000"), set()),
     "HM-WARN-DUE": (_v("HM-WARN-DUE", NgayHenTra="20250104170000"), set()),
     "HM-MISSING": (_v("HM-MISSING", MaTTHC=""), {"missing_field"}),
-    "HM-MISSING-NULL": (_v("HM-MISSING-NULL", NgayCapNhat=None, DonViXuLy=_DEL), {"missing_field"}),
+    "HM-MISSING-NULL": (_v("HM-MISSING-NULL", NgayCapNhat=None, DonViXuLy=DEL), {"missing_field"}),
     "HM-STATUS-NUM": (_v("HM-STATUS-NUM", TrangThaiHoSo=9), {"bad_type"}),
     "HM-CODE": (_v("HM-CODE", KenhThucHien="4"), {"bad_code"}),
     "HM-CODE-NESTED": (_v("HM-CODE-NESTED", TaiLieuNop=[{"DuocSoHoa": "1"}, {"DuocSoHoa": "2"}]), {"bad_code"}),
