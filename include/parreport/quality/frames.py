@@ -85,6 +85,7 @@ __all__ = [
     "records_frame",
     "concat_frames",
     "KIND_FIELDS",
+    "derived_dossier_columns",
 ]
 
 ABSENT = "absent"
@@ -344,8 +345,8 @@ def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
                           pd.Series(pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0]))
                           for x in pieces]
             columns[c] = pd.Series(union_categoricals([x.array for x in pieces]), index=index)
-        else:
-            columns[c] = pd.concat(pieces, ignore_index=True).set_axis(index)
+        else:  # numpy's join keeps object columns object (pandas' concat may infer its str dtype)
+            columns[c] = pd.Series(np.concatenate([x.to_numpy() for x in pieces]), index=index)
         for p in parts:  # let go of each chunk's column once joined
             del p[c]
     return pd.DataFrame(columns, index=index)
@@ -395,6 +396,11 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
             n_auto.append(None)
     cols["gia_min:DanhSachLePhi[].Gia"] = gmin
     cols["vi_tri:DanhSachLePhi[].Gia"] = gpos  # which item holds that smallest amount (for the steward)
+    derived_dossier_columns(cols, n_all, n_auto)
+
+
+def derived_dossier_columns(cols: dict[str, list], n_all: list, n_auto: list) -> None:
+    """The dossier columns read off other columns (and the e-form counts, given)."""
     # §2: K is the end of a *finished* dossier (status 7–10); on any other status it is ignored.
     cols["thoi_diem_ket_thuc"] = [k if s in FINISHED_STATUSES else None
                                   for k, s in zip(cols["thoi_diem:NgayKetThucXuLy"], cols["ma:TrangThaiHoSo"])]
