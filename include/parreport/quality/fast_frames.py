@@ -22,15 +22,16 @@ from operator import attrgetter
 from typing import Any, Iterable, Optional, Union
 
 import msgspec
+from msgspec.structs import astuple
 import numpy as np
 import pandas as pd
 
 from ..store.codec import json_loads
 from .contract import ENUM, INT, LIST, NUM, OBJ, STR, TS, Spec, valid_timestamp
-from .frames import (ABSENT, KIND_FIELDS, REF_FIELD, _typed, concat_frames, derived_dossier_columns,
-                     records_frame)
+from .frames import (ABSENT, KIND_FIELDS, REF_FIELD, derived_dossier_columns, frame_of, record_columns,
+                     typed_chunk)
 
-__all__ = ["frame_from_texts"]
+__all__ = ["chunk_from_texts", "frame_from_texts"]
 
 _TEXT_KINDS = (STR, TS, ENUM)
 
@@ -54,8 +55,10 @@ def _python_type(spec: Spec, name: str) -> Any:
 
 
 def _struct(name: str, fields: dict[str, Spec]) -> type:
+    """frozen: an item of a list is hashable (see :func:`_list_columns`); gc=False: decoded
+    records hold no cycles, so the collector need not track them."""
     return msgspec.defstruct(name, [(key, _python_type(spec, name + key), None) for key, spec in fields.items()],
-                             forbid_unknown_fields=True)
+                             forbid_unknown_fields=True, frozen=True, gc=False)
 
 
 _DECODERS: dict[str, msgspec.json.Decoder] = {}
@@ -149,17 +152,24 @@ def _list_columns(key: str, item: Spec, vals: list, n: int, deep: dict[str, list
         if not items:
             continue
         items_kieu[i] = "object"
-        for child, spec, kieu, ma, ngay in children:
-            values = [getattr(x, child) for x in items]
-            kieu[i] = _merged_type(spec, values)
-            if ma is not None:
+        # one tuple per field of the items, in the struct's (the contract's) field order
+        for (_, spec, kieu, ma, ngay), values in zip(children, zip(*map(astuple, items))):
+            k = spec.kind
+            if k == STR:
+                if any(values):
+                    kieu[i] = "string"
+            elif k == ENUM:
                 codes = {v for v in values if v}
                 if codes:
+                    kieu[i] = "string"
                     ma[i] = "|".join(sorted(codes))
-            elif ngay is not None:
+            elif k == TS:
                 texts = [v for v in values if v]
                 if texts:
+                    kieu[i] = "string"
                     ngay[i] = "|".join(texts)
+            else:
+                kieu[i] = _merged_type(spec, values)
 
 
 def _object_columns(key: str, spec: Spec, vals: list, n: int, deep: dict[str, list]) -> None:
@@ -209,35 +219,36 @@ _COLUMNS: dict[str, list[str]] = {}
 def _columns(kind: str) -> list[str]:
     """The general reading's columns, in its order."""
     if kind not in _COLUMNS:
-        _COLUMNS[kind] = list(records_frame(kind, []).columns)
+        _COLUMNS[kind] = list(record_columns(kind, []))
     return _COLUMNS[kind]
 
 
-def frame_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
-    """The typed frame of :func:`.frames.records_frame` for staged rows ``(seq, JSON text)``:
-    records that fit the contract's shape go the fast way, the others the general way, and the
-    rows come back in ``seq`` order."""
+def chunk_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, Any]:
+    """The typed columns (:func:`.frames.typed_chunk`) of staged rows ``(seq, JSON text)`` in
+    ``seq`` order: records that fit the contract's shape are read the fast way, the others by
+    :func:`.frames.record_columns`."""
     decode = _decoder(kind).decode
     seqs, recs, others = [], [], []
     for seq, text in rows:
         try:
             recs.append(decode(text))
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except msgspec.DecodeError:  # a ValidationError too: the record does not fit
             others.append((seq, json_loads(text)))
             continue
         seqs.append(seq)
     if not recs:
-        return records_frame(kind, others)
-    cols = _struct_frame(kind, seqs, recs)
+        return typed_chunk(record_columns(kind, others))
+    fast = _struct_frame(kind, seqs, recs)
     if kind == "ho_so":
-        _dossier_numbers(recs, cols)
+        _dossier_numbers(recs, fast)
     del recs
-    fast = pd.DataFrame({c: _typed(c, values) for c, values in cols.items()},
-                        index=pd.Index(cols["seq"], dtype="int64"))
-    fast = fast[_columns(kind)]
     if not others:
-        return fast
-    general = records_frame(kind, others)
-    order = [*seqs, *(s for s, _ in others)]
-    both = concat_frames([fast, general])
-    return both.iloc[np.argsort(np.asarray(order, dtype=np.int64), kind="stable")]
+        return typed_chunk({c: fast[c] for c in _columns(kind)})
+    general = record_columns(kind, others)
+    order = np.argsort(np.asarray(seqs + general["seq"], dtype=np.int64), kind="stable")
+    return typed_chunk({c: np.asarray(fast[c] + general[c], dtype=object)[order] for c in _columns(kind)})
+
+
+def frame_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
+    """The frame of :func:`.frames.records_frame` for staged rows ``(seq, JSON text)``."""
+    return frame_of([chunk_from_texts(kind, rows)])

@@ -36,8 +36,8 @@ from ..files import run_slug
 from ..storage import as_path, discard_scratch, publish_dir, scratch_dir, uri
 from ..periods import Window
 from .corrections import apply_corrections
-from .fast_frames import frame_from_texts
-from .frames import concat_frames
+from .fast_frames import chunk_from_texts
+from .frames import frame_of
 from .gx_runner import run_suites
 from .rules import RULE_TITLES, rule_title
 from .suites import SUITE_TITLES
@@ -129,15 +129,15 @@ CHUNK = 20_000
 def _kind_frame(store: st.Store, table, kind: str, agency: str, key: str) -> pd.DataFrame:
     """The typed frame (frames.py) of a staged partition, built chunk by chunk from the store's
     JSON text (fast_frames.py: well-formed records are read without the general walk)."""
-    parts, batch = [], []
+    chunks, batch = [], []
     for row in store.record_texts(table, agency, key, with_seq=True):
         batch.append(row)
         if len(batch) >= CHUNK:
-            parts.append(frame_from_texts(kind, batch))  # typed at once: the chunk's texts are freed
+            chunks.append(chunk_from_texts(kind, batch))  # typed at once: the chunk's texts are freed
             batch = []
-    if batch or not parts:
-        parts.append(frame_from_texts(kind, batch))
-    return concat_frames(parts)
+    if batch or not chunks:
+        chunks.append(chunk_from_texts(kind, batch))
+    return frame_of(chunks)
 
 
 def _violations(outcome, frame: pd.DataFrame) -> dict[int, list[Violation]]:
