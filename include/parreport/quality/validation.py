@@ -36,7 +36,7 @@ from ..files import run_slug
 from ..storage import as_path, discard_scratch, publish_dir, scratch_dir, uri
 from ..periods import Window
 from .corrections import apply_corrections
-from .fast_frames import chunk_from_texts
+from .chunks import batches, build_chunks
 from .frames import frame_of
 from .gx_runner import run_suites
 from .rules import RULE_TITLES, rule_title
@@ -121,23 +121,11 @@ def _volume_params(stats_by_window: dict[str, dict | None]) -> tuple[dict, dict,
     return params, reasons, base
 
 
-# How many staged records one frame chunk is built from (bounded memory; the typed frame of the
-# whole window is what GX validates, once, so that one Data Docs site describes the run).
-CHUNK = 20_000
-
-
 def _kind_frame(store: st.Store, table, kind: str, agency: str, key: str) -> pd.DataFrame:
     """The typed frame (frames.py) of a staged partition, built chunk by chunk from the store's
-    JSON text (fast_frames.py: well-formed records are read without the general walk)."""
-    chunks, batch = [], []
-    for row in store.record_texts(table, agency, key, with_seq=True):
-        batch.append(row)
-        if len(batch) >= CHUNK:
-            chunks.append(chunk_from_texts(kind, batch))  # typed at once: the chunk's texts are freed
-            batch = []
-    if batch or not chunks:
-        chunks.append(chunk_from_texts(kind, batch))
-    return frame_of(chunks)
+    JSON text (fast_frames.py: well-formed records are read without the general walk; chunks.py:
+    on every core the task has)."""
+    return frame_of(build_chunks(kind, batches(store.record_texts(table, agency, key, with_seq=True))))
 
 
 def _violations(outcome, frame: pd.DataFrame) -> dict[int, list[Violation]]:
