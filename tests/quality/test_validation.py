@@ -11,11 +11,13 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from parreport import db, pipeline
 from parreport import store as st
 from parreport.config import Settings
+from parreport.quality import chunks
 from parreport.quality.suites import expectations_dir, load_suite_dicts
 from parreport.quality.validation import (
     BlockingFailuresExceeded,
@@ -305,8 +307,7 @@ def test_more_than_two_hundred_failures_of_a_pair_expectation_are_all_found():
     assert e.failing_seqs == list(range(0, 900, 3)) and e.unexpected_count == 300
 
 
-def test_frames_built_in_chunks_give_the_same_verdicts(tmp_path, monkeypatch):
-    from parreport.quality import validation
+def test_frames_built_in_chunks_give_the_same_verdicts(tmp_path, monkeypatch, caplog):
 
     store = new_store(f"sqlite:///{tmp_path}/store.db")
     stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[r for r, _ in HAND_MADE.values()] + NOT_OBJECT,
@@ -314,8 +315,35 @@ def test_frames_built_in_chunks_give_the_same_verdicts(tmp_path, monkeypatch):
     run = dict(agency=AGENCY, window=WINDOW, data_dir=tmp_path, run_id="r", threshold=1.0, write_docs=False)
     whole = validate_partition(store, **run)
     q_whole = quarantined(store)
-    monkeypatch.setattr(validation, "CHUNK", 4)
-    chunked = validate_partition(store, **run)
-    assert chunked == whole
-    assert {s: r["violations"] for s, r in quarantined(store).items()} == {s: r["violations"] for s, r in q_whole.items()}
+    monkeypatch.setattr(chunks, "CHUNK", 4)
+    pools = []
+    real_pool = chunks._pool
+    monkeypatch.setattr(chunks, "_pool", lambda helpers: pools.append(real_pool(helpers)) or pools[-1])
+    for helpers in ("0", "1"):  # chunks built in this process, then also in a helper process
+        monkeypatch.setenv("PARREPORT_FRAME_WORKERS", helpers)
+        caplog.clear()
+        chunked = validate_partition(store, **run)
+        assert len(pools) == int(helpers) and "tiến trình phụ" not in caplog.text
+        assert chunked == whole
+        assert {s: r["violations"] for s, r in quarantined(store).items()} == \
+            {s: r["violations"] for s, r in q_whole.items()}
     store.dispose()
+
+
+def test_a_helper_process_that_fails_leaves_its_chunk_to_the_task(tmp_path, monkeypatch, caplog):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from parreport.quality.fast_frames import chunk_from_texts
+    from parreport.quality.frames import frame_of
+
+    rows = [(i, json.dumps(r)) for i, (r, _) in enumerate(HAND_MADE.values())]
+    parts = [rows[i:i + 3] for i in range(0, len(rows), 3)]
+    expected = frame_of([chunk_from_texts("ho_so", p) for p in parts])
+    broken = ProcessPoolExecutor(max_workers=1)
+    broken.shutdown()  # takes no work
+    monkeypatch.setattr(chunks, "_pool", lambda helpers: broken)
+    with caplog.at_level("WARNING", logger="parreport.quality.chunks"):
+        got = frame_of(chunks.build_chunks("ho_so", parts, helpers=1))
+    pd.testing.assert_frame_equal(got, expected)
+    assert "không dùng được tiến trình phụ" in caplog.text
+    assert len(parts) > 3

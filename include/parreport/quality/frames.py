@@ -46,7 +46,7 @@ Personal fields (ChuHoSo, SoGiayToChuHoSo, ...) only ever contribute their JSON 
 
 A frame's index is ``seq`` (GX's index query then names the failing records). Text columns
 are categoricals except ``ref`` and the ones compared in order (see :func:`_typed`); a
-window's frame is built 20,000 records at a time and joined by :func:`concat_frames`.
+window's frame is built 20,000 records at a time and joined by :func:`frame_of`.
 """
 from __future__ import annotations
 
@@ -83,8 +83,11 @@ __all__ = [
     "json_type",
     "allowed_types",
     "records_frame",
-    "concat_frames",
+    "record_columns",
+    "typed_chunk",
+    "frame_of",
     "KIND_FIELDS",
+    "derived_dossier_columns",
 ]
 
 ABSENT = "absent"
@@ -249,6 +252,11 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
     """A flat table of the records of ``kind`` (ho_so, danh_gia, thu_tuc, don_vi), one row per
     staged row ``(seq, record)``, indexed by ``seq``; see the module docstring for the columns,
     and :func:`_typed` for their types."""
+    return frame_of([typed_chunk(record_columns(kind, rows))])
+
+
+def record_columns(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, list]:
+    """The columns of :func:`records_frame` as plain lists (``seq`` first), before typing."""
     fields = KIND_FIELDS[kind]
     tree = _tree(fields)
     ref_field = REF_FIELD[kind]
@@ -302,8 +310,7 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
             if c not in ("seq", "ref", "kieu:$"):
                 for i in not_object:
                     values[i] = None
-    index = pd.Index(cols["seq"], dtype="int64")
-    return pd.DataFrame({c: _typed(c, values) for c, values in cols.items()}, index=index)
+    return cols
 
 
 # Columns kept as plain Python text (object dtype): those compared with each other in order
@@ -312,42 +319,48 @@ def records_frame(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
 _TEXT = ("thoi_diem", "ngay_thang:")
 
 
-def _typed(column: str, values: list) -> Any:
+def _typed(column: str, values: list | np.ndarray) -> Any:
     """A column as GX gets it. Numbers become numeric; other text becomes categorical: codes,
     types and even timestamp texts then move as small integer codes through GX's set look-ups,
     regexes and the row copies it makes per expectation (measured: GX's time at 100,000
     dossiers halves against pandas' string dtype). ``ref`` and the columns of :data:`_TEXT`
-    stay plain text."""
+    stay plain text. Categories are in order of appearance (factorised, not sorted: nothing
+    reads their order)."""
     if column == "seq":
         return np.asarray(values, dtype=np.int64)
     if column.startswith(("so:", "gia_min:", "vi_tri:")):
         return pd.to_numeric(np.asarray(values, dtype=object), errors="raise")
     if column == "ref" or column.startswith(_TEXT):
         return np.asarray(values, dtype=object)
-    return pd.Categorical(values)
+    codes, categories = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
-def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Typed frames of consecutive chunks end to end, categoricals staying categoricals (their
-    categories united with pandas' ``union_categoricals``); each chunk's column is let go once
-    joined, so the transient copy is one column's worth."""
-    if len(parts) == 1:
-        return parts[0]
-    index = pd.Index(np.concatenate([p.index.to_numpy() for p in parts]), dtype="int64")
+def typed_chunk(columns: dict[str, list | np.ndarray]) -> dict[str, Any]:
+    """Every column of a chunk typed (:func:`_typed`): the chunk's Python values can go."""
+    return {c: _typed(c, values) for c, values in columns.items()}
+
+
+def frame_of(chunks: list[dict[str, Any]]) -> pd.DataFrame:
+    """The frame of consecutive typed chunks, indexed by ``seq``: categoricals stay categoricals
+    (their categories united with pandas' ``union_categoricals``), other columns are joined by
+    numpy (object columns stay object); each chunk's column is let go once joined, so the
+    transient copy is one column's worth."""
+    index = pd.Index(np.concatenate([c["seq"] for c in chunks]), dtype="int64")
     columns = {}
-    for c in parts[0].columns:
-        pieces = [p[c] for p in parts]
-        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in pieces):
-            known = next((x.cat.categories for x in pieces if len(x.cat.categories)), None)
+    for c in list(chunks[0]):
+        pieces = [chunk.pop(c) for chunk in chunks]
+        if len(pieces) == 1:
+            columns[c] = pieces[0]
+        elif all(isinstance(x, pd.Categorical) for x in pieces):
+            known = next((x.categories for x in pieces if len(x.categories)), None)
             if known is not None:  # an all-null chunk's categories have no type of their own
-                pieces = [x if len(x.cat.categories) else
-                          pd.Series(pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0]))
+                pieces = [x if len(x.categories) else pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0])
                           for x in pieces]
-            columns[c] = pd.Series(union_categoricals([x.array for x in pieces]), index=index)
+            columns[c] = union_categoricals(pieces)
         else:
-            columns[c] = pd.concat(pieces, ignore_index=True).set_axis(index)
-        for p in parts:  # let go of each chunk's column once joined
-            del p[c]
+            columns[c] = np.concatenate([np.asarray(x) for x in pieces])
+        del pieces
     return pd.DataFrame(columns, index=index)
 
 
@@ -395,6 +408,11 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
             n_auto.append(None)
     cols["gia_min:DanhSachLePhi[].Gia"] = gmin
     cols["vi_tri:DanhSachLePhi[].Gia"] = gpos  # which item holds that smallest amount (for the steward)
+    derived_dossier_columns(cols, n_all, n_auto)
+
+
+def derived_dossier_columns(cols: dict[str, list], n_all: list, n_auto: list) -> None:
+    """The dossier columns read off other columns (and the e-form counts, given)."""
     # §2: K is the end of a *finished* dossier (status 7–10); on any other status it is ignored.
     cols["thoi_diem_ket_thuc"] = [k if s in FINISHED_STATUSES else None
                                   for k, s in zip(cols["thoi_diem:NgayKetThucXuLy"], cols["ma:TrangThaiHoSo"])]

@@ -36,7 +36,8 @@ from ..files import run_slug
 from ..storage import as_path, discard_scratch, publish_dir, scratch_dir, uri
 from ..periods import Window
 from .corrections import apply_corrections
-from .frames import concat_frames, records_frame
+from .chunks import batches, build_chunks
+from .frames import frame_of
 from .gx_runner import run_suites
 from .rules import RULE_TITLES, rule_title
 from .suites import SUITE_TITLES
@@ -120,22 +121,11 @@ def _volume_params(stats_by_window: dict[str, dict | None]) -> tuple[dict, dict,
     return params, reasons, base
 
 
-# How many staged records one frame chunk is built from (bounded memory; the typed frame of the
-# whole window is what GX validates, once, so that one Data Docs site describes the run).
-CHUNK = 20_000
-
-
 def _kind_frame(store: st.Store, table, kind: str, agency: str, key: str) -> pd.DataFrame:
-    """The typed frame (frames.py) of a staged partition, built chunk by chunk from the store."""
-    parts, batch = [], []
-    for row in store.rows(table, agency, key, columns=("seq", "record")):
-        batch.append((row[0], row[1]))
-        if len(batch) >= CHUNK:
-            parts.append(records_frame(kind, batch))  # typed at once: the chunk's records are freed
-            batch = []
-    if batch or not parts:
-        parts.append(records_frame(kind, batch))
-    return concat_frames(parts)
+    """The typed frame (frames.py) of a staged partition, built chunk by chunk from the store's
+    JSON text (fast_frames.py: well-formed records are read without the general walk; chunks.py:
+    on every core the task has)."""
+    return frame_of(build_chunks(kind, batches(store.record_texts(table, agency, key, with_seq=True))))
 
 
 def _violations(outcome, frame: pd.DataFrame) -> dict[int, list[Violation]]:

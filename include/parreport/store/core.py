@@ -169,16 +169,22 @@ class Store(CorrectionQueries):
             result = conn.execution_options(stream_results=True, yield_per=2000).execute(stmt)
             yield from (result if columns else result.mappings())
 
-    def record_texts(self, table: Table, agency: str, window_key: str, *where) -> Iterator[str]:
+    def record_texts(self, table: Table, agency: str, window_key: str, *where,
+                     with_seq: bool = False) -> Iterator[Any]:
         """The partition's records as the JSON text the store keeps, in ``seq`` order, streamed
         (a server-side cursor on PostgreSQL): for readers that decode only the fields they need
-        (``figures.records``) instead of building every record as a dict."""
-        stmt = select(cast(table.c.record, Text)).where(table.c.agency == agency, table.c.window_key == window_key,
-                                                        *where).order_by(table.c.seq)
+        (``figures.records``, ``quality.fast_frames``) instead of building every record as a
+        dict. With ``with_seq``, ``(seq, text)`` pairs."""
+        text = cast(table.c.record, Text)
+        stmt = select(table.c.seq, text) if with_seq else select(text)
+        stmt = stmt.where(table.c.agency == agency, table.c.window_key == window_key, *where).order_by(table.c.seq)
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
-            for (text,) in result:
-                yield text
+            if with_seq:
+                yield from result
+            else:
+                for (text,) in result:
+                    yield text
 
     def records(self, table: Table, agency: str, window_key: str, *where) -> list[dict]:
         return [r["record"] for r in self.rows(table, agency, window_key, *where)]
