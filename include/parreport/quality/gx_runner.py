@@ -7,6 +7,14 @@ failing values) with ``return_unexpected_index_query``: the frame's index is the
 ``seq``, so GX's index query lists every failing record (no cap, no dict per row). The
 validation results (JSON) and one Data Docs site, built once after the last suite, go to the
 run's own directory.
+
+Where GX's time goes (profiled with py-spy and cProfile): at a department's size almost all of
+it is GX's own planning and bookkeeping per expectation (about 20 ms each, 157 expectations),
+whatever the rows; at 250,000 dossiers, pandas copying the whole narrowed frame (83 columns)
+three times for every expectation on a column that has nulls. Two costs are cut here without
+changing GX or a verdict: GX is given an expectation without its ``meta`` (:func:`_judged`),
+and the modules GX imports only for expectations the suites do not use are loaded lazily
+(:func:`import_gx`).
 """
 from __future__ import annotations
 
