@@ -60,6 +60,8 @@ Lần chạy kết thúc khi Sở Nội vụ đã **tiếp nhận** báo cáo (b
     },
 )
 def quarterly_par_report():
+    # Every task returns its summary as one XCom (``return_value``): a ``-> dict`` annotation
+    # would otherwise push each key as an XCom of its own, one API call each (multiple_outputs).
     @task(execution_timeout=TIMEOUT["list_agencies"],
           doc_md="Các đơn vị báo cáo của lần chạy: tham số `agency`, hoặc mọi đơn vị trong cấu hình "
                  "(`PARREPORT_AGENCIES`); mỗi đơn vị là một nhánh `report` chạy song song.")
@@ -68,7 +70,7 @@ def quarterly_par_report():
 
         return tasks.list_agencies(context["params"])
 
-    @task(execution_timeout=TIMEOUT["resolve_period"],
+    @task(execution_timeout=TIMEOUT["resolve_period"], multiple_outputs=False,
           doc_md="Xác định kỳ báo cáo (năm, quý, từ ngày – đến ngày) của đơn vị.")
     def resolve_period(agency: str, **context) -> dict:
         from parreport import tasks
@@ -77,20 +79,20 @@ def quarterly_par_report():
         return tasks.resolve_period({**context["params"], "agency": agency}, getattr(dag_run, "run_type", None),
                                     context.get("data_interval_end"), getattr(dag_run, "run_after", None))
 
-    @task(pool=PORTAL_POOL, execution_timeout=TIMEOUT["extract"])
+    @task(pool=PORTAL_POOL, execution_timeout=TIMEOUT["extract"], multiple_outputs=False)
     def extract(period: dict, dataset: str, **context) -> dict:
         from parreport import tasks
 
         return tasks.extract(period, dataset, context["run_id"])
 
-    @task(execution_timeout=TIMEOUT["load_staging"],
+    @task(execution_timeout=TIMEOUT["load_staging"], multiple_outputs=False,
           doc_md="Nạp dữ liệu đã lấy vào kho (thay thế phân vùng đơn vị × kỳ), khử trùng MaHoSo.")
     def load_staging(period: dict, extracts: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.load(period, extracts, context["run_id"])
 
-    @task(execution_timeout=TIMEOUT["validate_records"],
+    @task(execution_timeout=TIMEOUT["validate_records"], multiple_outputs=False,
           doc_md="Áp dụng các sửa đổi của cán bộ dữ liệu, chạy các bộ kiểm tra Great Expectations trong "
                  "expectations/ và ghi Data Docs của lần chạy; hồ sơ vi phạm quy tắc chặn được cách ly, không "
                  "vào số liệu. Nếu số hồ sơ bị cách ly vượt ngưỡng (mặc định 1 %), lần chạy dừng trước khi gửi: "
@@ -100,21 +102,21 @@ def quarterly_par_report():
 
         return tasks.validate(period, context["run_id"])
 
-    @task(execution_timeout=TIMEOUT["compute_figures"],
+    @task(execution_timeout=TIMEOUT["compute_figures"], multiple_outputs=False,
           doc_md="Tính Biểu 06 và các chỉ tiêu từ hồ sơ hợp lệ; kiểm tra đẳng thức trước khi gửi.")
     def compute_figures(period: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.compute(period, context["run_id"])
 
-    @task(execution_timeout=TIMEOUT["build_report"],
+    @task(execution_timeout=TIMEOUT["build_report"], multiple_outputs=False,
           doc_md="Lập nội dung báo cáo và xác định phiên bản (không tạo phiên bản mới nếu số liệu không đổi).")
     def build_report(period: dict, **context) -> dict:
         from parreport import tasks
 
         return tasks.build_report(period, context["run_id"])
 
-    @task(outlets=[REPORT_ACCEPTED], execution_timeout=TIMEOUT["submit_report"],
+    @task(outlets=[REPORT_ACCEPTED], execution_timeout=TIMEOUT["submit_report"], multiple_outputs=False,
           doc_md="Ký báo cáo (ES256, JWS tách payload), gửi Sở Nội vụ với Idempotency-Key, lưu biên nhận "
                  "DA_TIEP_NHAN và phát sự kiện `parreport://report-accepted` (đơn vị, năm, quý, phiên bản, "
                  "mã tiếp nhận) để DAG `receipt_follow_up` theo dõi đến khi Sở duyệt hoặc trả lại.")

@@ -40,6 +40,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(ROOT / ".venv/bin/airflow")
 MARK = re.compile(r"tài nguyên tác vụ (\S+): ([0-9.]+) s, đỉnh RSS (\S+) MiB")
+EVENT = re.compile(r"^(\d{4}-\d\d-\d\dT[0-9:.]+)Z? .*?(?:\[DAG TEST\] (starting|end task) task_id=(\S+)|"
+                   r"tài nguyên tác vụ \S+: ([0-9.]+) s)", re.M)
 
 FLOOR_DAG = '''
 import pendulum
@@ -104,7 +106,59 @@ class Sampler(threading.Thread):
             self.stop.wait(0.1)
 
 
+def task_spans(text: str) -> tuple[list[tuple[str, float, float | None]], float, float]:
+    """From an ``airflow dags test`` log: each task's span (from ``[DAG TEST] starting`` to
+    ``[DAG TEST] end task``) and its body's wall time (the ``parreport.resources`` line, None for
+    a task without one), the sum of the gaps between one task's end and the next one's start, and
+    the time from the first task's start to the last one's end."""
+    from datetime import datetime
+
+    spans, gaps = [], 0.0
+    first = last_end = started = None
+    current = body = None
+    for m in EVENT.finditer(text):
+        ts = datetime.fromisoformat(m.group(1)).timestamp()
+        if m.group(2) == "starting":
+            if last_end is not None:
+                gaps += ts - last_end
+            first = ts if first is None else first
+            current, started, body = m.group(3), ts, None
+        elif m.group(2) == "end task" and current == m.group(3) and started is not None:
+            spans.append((current, ts - started, body))
+            last_end, current = ts, None
+        elif m.group(4) is not None and current is not None:
+            body = float(m.group(4))
+    return spans, gaps, (last_end - first) if first is not None and last_end is not None else 0.0
+
+
+STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT[0-9:.]+)Z? ", re.M)
+
+
+def print_overhead(label: str, whole: float, text: str, began: float | None = None,
+                   ended: float | None = None) -> list[tuple[str, float]] | None:
+    """What `airflow dags test` spends outside the task bodies: before the first task and after
+    the last (start-up, DAG parse, run creation, exit), between tasks, and within each task's
+    span but outside its body (start, template rendering, XCom, state updates)."""
+    from datetime import datetime
+
+    spans, gaps, inside = task_spans(text)
+    if not spans:
+        return None
+    per_task = [(task, span - (body or 0.0)) for task, span, body in spans]
+    stamps = [datetime.fromisoformat(m.group(1)).timestamp() for m in STAMP.finditer(text)]
+    if began is not None and ended is not None and stamps:
+        print(f"{label}: before the first log line (interpreter, Airflow's CLI and plugins) "
+              f"{stamps[0] - began:.2f} s; after the last log line (exit) {ended - stamps[-1]:.2f} s")
+    print(f"{label}: outside the tasks (start-up, parse, run creation, exit) {whole - inside:.2f} s; "
+          f"between tasks {gaps:.2f} s; in the tasks' spans outside their bodies "
+          f"{sum(o for _, o in per_task):.2f} s ({len(spans)} tasks; first task {per_task[0][1]:.2f} s, "
+          f"the others {sum(o for _, o in per_task[1:]) / max(len(per_task) - 1, 1):.2f} s on average)")
+    return per_task
+
+
 def timed(cmd: list[str], env: dict, log_path: Path) -> tuple[float, int, Sampler]:
+    """Run ``cmd``; its wall time, exit code, memory sampler, and the epoch times it began and ended."""
+    began = time.time()
     started = time.perf_counter()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -113,7 +167,7 @@ def timed(cmd: list[str], env: dict, log_path: Path) -> tuple[float, int, Sample
         rc = proc.wait()
     sampler.stop.set()
     sampler.join()
-    return time.perf_counter() - started, rc, sampler
+    return time.perf_counter() - started, rc, sampler, began, time.time()
 
 
 def main() -> int:
@@ -122,6 +176,7 @@ def main() -> int:
     p.add_argument("--year", type=int, default=2025)
     p.add_argument("--quarter", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="keep the temporary AIRFLOW_HOME (its path is printed)")
+    p.add_argument("--profile", metavar="FILE", help="run the quarter's `airflow dags test` under cProfile, stats to FILE")
     args = p.parse_args()
 
     from parreport.config import CONN_INTAKE, CONN_PORTAL, CONN_SIGNING_KEY
@@ -159,7 +214,7 @@ def main() -> int:
         dags.mkdir()
         (dags / "floor_two_tasks.py").write_text(FLOOR_DAG)
         floor_env = {**env, "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
-        two_task, rc0, _ = timed([AIRFLOW, "dags", "test", "floor_two_tasks"], floor_env, Path(home) / "floor.log")
+        two_task, rc0, _, floor_began, floor_ended = timed([AIRFLOW, "dags", "test", "floor_two_tasks"], floor_env, Path(home) / "floor.log")
         if rc0:
             print((Path(home) / "floor.log").read_text()[-3000:])
             raise SystemExit("the two-task floor DAG failed")
@@ -176,10 +231,14 @@ def main() -> int:
                        {"conn_type": "generic", "password": private_pem, "extra": {"kid": kid}})}
         conf = json.dumps({"year": args.year, "quarter": args.quarter, "agency": agency})
         log_path = Path(home) / "quarter.log"
-        whole, rc, sampler = timed([AIRFLOW, "dags", "test", "quarterly_par_report", "-c", conf], run_env, log_path)
+        quarter_cmd = [AIRFLOW, "dags", "test", "quarterly_par_report", "-c", conf]
+        if args.profile:
+            quarter_cmd = [sys.executable, "-m", "cProfile", "-o", str(Path(args.profile).resolve()), *quarter_cmd]
+        whole, rc, sampler, began, ended = timed(quarter_cmd, run_env, log_path)
         sandbox_sampler.stop.set()
         sandbox_sampler.join()
     text = log_path.read_text(errors="replace")
+    floor_text = (Path(home) / "floor.log").read_text(errors="replace")
     tasks = [(m.group(1), float(m.group(2)), m.group(3)) for m in MARK.finditer(text)]
 
     print(f"dossiers per quarter (sandbox): {args.dossiers_per_quarter:,}; window {window.label}: "
@@ -190,10 +249,17 @@ def main() -> int:
           f"(runs: {', '.join(f'{f[0]:.2f}' for f in fetches)})")
     print(f"two-task floor (airflow dags test of two trivial tasks): {two_task:.2f} s")
     print()
-    print(f"| task | wall s | ÷ raw-fetch floor | peak RSS MiB |")
-    print(f"|---|---:|---:|---:|")
+    overhead = {task.rsplit(".", 1)[-1] if not task.startswith("report.extract.") else task.split(".", 1)[1]: o
+                for task, o in print_overhead("quarter", whole, text, began, ended) or []}
+    print_overhead("two-task floor", two_task, floor_text, floor_began, floor_ended)
+    print()
+    names = {"load": "load_staging", "validate": "validate_records", "compute": "compute_figures",
+             "submit": "submit_report"}
+    print(f"| task | wall s | ÷ raw-fetch floor | peak RSS MiB | task overhead s |")
+    print(f"|---|---:|---:|---:|---:|")
     for label, wall, peak in tasks:
-        print(f"| {label} | {wall:.2f} | {wall / floor:.2f} × | {peak} |")
+        o = overhead.get(names.get(label, label))
+        print(f"| {label} | {wall:.2f} | {wall / floor:.2f} × | {peak} | {'' if o is None else f'{o:.2f}'} |")
     print()
     print(f"whole `airflow dags test`: {whole:.1f} s (exit {rc}) = {whole / floor:.1f} × raw-fetch floor "
           f"= {whole / two_task:.2f} × two-task floor; {1e6 * whole / max(n_window, 1):.0f} µs per window dossier")

@@ -85,6 +85,14 @@ def test_bounded_timed_tasks(dagbag):
             assert (t.pool == "dvc_portal") == portal, (t.task_id, t.pool)
 
 
+def test_each_task_pushes_one_xcom(dagbag):
+    """A task's summary travels as one XCom (``return_value``), never one per key: each XCom is
+    an API call of the task (``multiple_outputs``, inferred from a ``-> dict`` annotation)."""
+    for dag_id in ("quarterly_par_report", "receipt_follow_up"):
+        for t in dagbag.dags[dag_id].tasks:
+            assert not getattr(t, "multiple_outputs", False), t.task_id
+
+
 @pytest.mark.parametrize("name", ["quarterly_par_report.py", "receipt_follow_up.py"])
 def test_dag_file_is_thin(name):
     code = (

@@ -18,17 +18,13 @@ from .config import Settings
 from .extract import STAGING_FIELDS, ExtractResult, extract_dataset, raw_root, read_record_texts
 from .files import write_json
 from .kinds import DATASETS, by_dataset
-from .figures import check_identities, compute_quarter, dossiers_from_json, ratings_from_json, reconcile_bieu06
 from .http import ApiError, Endpoint
-from .intake import IntakeClient, idempotency_key
 from .periods import Window, run_window, window_for
 from .portal import PortalClient
 from .quality.dedupe import Deduper, dossier_key, procedure_key
-from .report.changes import corrections_since, describe_changes
-from .report.documents import (Revision, build_attachments, decode_attachment, document_sources, draft_attachments,
-                               history_windows)
-from .report.payload import DOCUMENT_SOURCES, build_core, figures_sha, finalize, json_safe
-from .targets import targets_for_year
+
+# Every task process imports this module (tasks.py); what only compute_figures (figures, targets)
+# or build_report and submit_report (report, intake) need is imported by those steps.
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +158,7 @@ def validate(settings: Settings, period: Period, run_id: str | None = None) -> d
 def _quality(store: st.Store, period: Period, bieu06: list[dict], portal_rows: list[dict]) -> dict:
     """ChatLuongDuLieu: the last validation's checks (every rule, its severity, result and
     count), the load checks (tong_so, duplicates) and the reconciliation with the portal."""
+    from .figures import reconcile_bieu06
     from .quality.validation import quality_results
 
     agency, key = period.agency, period.window.key
@@ -188,6 +185,10 @@ def _quality(store: st.Store, period: Period, bieu06: list[dict], portal_rows: l
 
 def compute(settings: Settings, period: Period, run_id: str) -> dict:
     """Biểu 06 and every indicator from the accepted records; nothing is stored unless the identities hold."""
+    from .figures import check_identities, compute_quarter, dossiers_from_json, ratings_from_json
+    from .report.payload import json_safe
+    from .targets import targets_for_year
+
     agency, key, window = period.agency, period.window.key, period.window
     with open_store(settings) as store:
         units = _as_dicts(store.records(st.units, agency, key))
@@ -225,6 +226,8 @@ _REPORTED = ("Bieu06", "ChiTieu", "ChatLuongDuLieu")
 def _history(store: st.Store, agency: str, window: Window) -> list[tuple[Window, dict]]:
     """The earlier quarters for the documents' trend: what was reported (the last accepted
     version), or, for a quarter never accepted, the figures this installation computed."""
+    from .report.documents import history_windows
+
     history = []
     for earlier in history_windows(window):
         accepted = [v for v in store.report_versions(agency, earlier.year, earlier.quarter)
@@ -239,6 +242,9 @@ def _history(store: st.Store, agency: str, window: Window) -> list[tuple[Window,
 def build_report(settings: Settings, period: Period, run_id: str) -> dict:
     """Build what the report says (the body without its version members and signature) and
     store it as the quarter's draft; the version is decided when it is submitted."""
+    from .report.documents import build_attachments, document_sources  # matplotlib, reportlab, openpyxl: lazily
+    from .report.payload import build_core, figures_sha
+
     agency, w = period.agency, period.window
     with open_store(settings) as store:
         content = store.load_figures(agency, w.key)
@@ -278,6 +284,9 @@ def submit(settings: Settings, intake: Endpoint, signing_pem: str, kid: str, per
     storing its receipt is adopted (same SHA-256), never sent twice, and a version this
     installation never recorded stops the submission for an operator to look at.
     """
+    from .intake import IntakeClient, idempotency_key
+    from .report.documents import Revision, draft_attachments
+    from .report.payload import finalize
     from .report.signing import content_sha256, sign_body  # joserfc and cryptography: this step only
 
     agency, w = period.agency, period.window
@@ -345,6 +354,8 @@ def _change_reason(store: st.Store, period: Period, last: dict, core: dict, vers
     corrections recorded (or revoked) since it was sent."""
     from .quality.corrections import list_corrections
     from .quality.validation import quality_results
+    from .report.changes import corrections_since, describe_changes
+    from .report.payload import DOCUMENT_SOURCES
 
     agency, key = period.agency, period.window.key
     outcome = quality_results(store, agency, key).get("sua_doi") or {}
@@ -358,6 +369,8 @@ def _change_reason(store: st.Store, period: Period, last: dict, core: dict, vers
 
 def _accept(store: st.Store, settings: Settings, period: Period, row: dict, receipt: dict, run_id: str,
             sent: bool = False) -> dict:
+    from .report.documents import decode_attachment
+
     w = period.window
     if receipt.get("SHA256") and row.get("content_sha") and receipt["SHA256"] != row["content_sha"]:
         raise ApiError(200, "/api/v1/bao-cao", None,
