@@ -35,10 +35,13 @@ class DedupeResult:
     duplicate_keys: list[str] = field(default_factory=list)  # keys that had more than one copy
 
 
-def _rank_time(rec: Any) -> str:
+def _updated(rec: Any) -> Any:
+    return rec.get("NgayCapNhat") if isinstance(rec, dict) else None
+
+
+def _rank(value: Any) -> str:
     """NgayCapNhat as a sortable key; absent or unreadable = "" = the oldest possible.
     Valid yyyyMMddHHmmss strings order exactly as the instants they name."""
-    value = rec.get("NgayCapNhat") if isinstance(rec, dict) else None
     return value if valid_timestamp(value) else ""
 
 
@@ -58,7 +61,7 @@ class Deduper:
         self.key = key
         self.slots = 0
         self.slot_of: dict[Hashable, int] = {}
-        self.best_time: dict[Hashable, str] = {}
+        self.best_time: dict[Hashable, Any] = {}  # the winning copy's NgayCapNhat (as delivered, or its rank)
         self.copies: dict[Hashable, int] = {}
         self.dropped = 0
 
@@ -67,18 +70,18 @@ class Deduper:
         if k is None:
             self.slots += 1
             return self.slots - 1, False
-        moment = _rank_time(rec)
         slot = self.slot_of.get(k)
         if slot is None:
             self.slot_of[k] = slot = self.slots
             self.slots += 1
-            self.best_time[k] = moment
+            self.best_time[k] = _updated(rec)  # read as a rank only if another copy comes
             self.copies[k] = 1
             return slot, False
         self.dropped += 1
         self.copies[k] += 1
+        moment = _rank(_updated(rec))
         # ">=": a later delivery with the same NgayCapNhat (or both unusable) wins.
-        if moment >= self.best_time[k]:
+        if moment >= _rank(self.best_time[k]):
             self.best_time[k] = moment
             return slot, True
         return None
