@@ -256,6 +256,10 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
              agency, window.label, n_total, n_q,
              ", ".join(f"{RULE_TITLES.get(k, k)}: {v}" for k, v in by_rule.items()) or "không",
              len(verdicts["danh_gia"]), corr["corrected_dossiers"], index)
+    stages = {"corrections": "sửa đổi", "frames": "dựng bảng dữ liệu", "gx": "GX (gồm Data Docs)",
+              "data_docs": "trong đó Data Docs", "quarantine": "cách ly và lưu kết quả"}
+    log.info("thời gian kiểm tra: %s", "; ".join(f"{label} {timings[k]:.1f} s" for k, label in stages.items()
+                                                 if k in timings))
     if n_q > threshold * n_total:
         raise BlockingFailuresExceeded(
             f"Dừng trước khi gửi báo cáo: {n_q} trong {n_total} hồ sơ của {window.label} (đơn vị {agency}) vi phạm "
