@@ -43,7 +43,7 @@ def test_reload_replaces_the_partition_and_leaves_others(store):
 def test_accepted_flags_and_report_versions(store):
     store.replace_partition(st.dossiers, "A", "k", rows(5, "x"))
     store.set_accepted(st.dossiers, "A", "k", {1, 3})
-    ok = store.records(st.dossiers, "A", "k", st.dossiers.c.accepted.is_(True))
+    ok = store.records(st.dossiers, "A", "k", st.accepted(st.dossiers))
     assert [r["MaHoSo"] for r in ok] == ["H0", "H2", "H4"]
     store.upsert_report("A", 2025, 1, 1, window_key="k", figures_sha="f1", body={"a": 1}, status="BUILT")
     store.upsert_report("A", 2025, 1, 1, status="ACCEPTED", receipt={"MaTiepNhan": "R"})
@@ -98,7 +98,7 @@ def test_record_texts_stream_the_kept_json_text_for_the_figures(store):
              '{"MaHoSo":"H1","TrangThaiHoSo":"2"}', '{"MaHoSo":"H2","NgayHenTra":"","ThongTinEForm":{}}']
     store.stage_partition(st.dossiers, "A", "k", [(i, False, f"H{i}", t) for i, t in enumerate(texts)], "ma_ho_so")
     store.set_accepted(st.dossiers, "A", "k", {1})
-    got = list(store.record_texts(st.dossiers, "A", "k", st.dossiers.c.accepted.is_(True)))
+    got = list(store.record_texts(st.dossiers, "A", "k", st.accepted(st.dossiers)))
     assert got == [texts[0], texts[2]]
     first, last = dossiers_from_json(got)
     assert first == Dossier.of(json.loads(texts[0])) and first.DanhSachLePhi == [{"Gia": 1.5}, {"Gia": 2}]

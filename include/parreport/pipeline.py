@@ -195,8 +195,11 @@ def compute(settings: Settings, period: Period, run_id: str) -> dict:
         procedures = _as_dicts(store.records(st.procedures, agency, key))
         # One pass over the window, streamed from the store: each accepted record's JSON text is
         # decoded into the few fields the figures read (figures.records), never into a dict.
-        dossiers = dossiers_from_json(store.record_texts(st.dossiers, agency, key, st.dossiers.c.accepted.is_(True)))
-        ratings = ratings_from_json(store.record_texts(st.ratings, agency, key, st.ratings.c.accepted.is_(True)))
+        if not any(True for _ in store.rows(st.validation_results, agency, key, columns=("run_id",))):
+            raise RuntimeError(f"Dữ liệu {window.label} của đơn vị {agency} chưa được kiểm tra: chạy validate_records "
+                               "trước khi tính số liệu")
+        dossiers = dossiers_from_json(store.record_texts(st.dossiers, agency, key, st.accepted(st.dossiers)))
+        ratings = ratings_from_json(store.record_texts(st.ratings, agency, key, st.accepted(st.ratings)))
         targets = targets_for_year(window.year, settings.targets or None)
         bieu06, indicators = compute_quarter(dossiers, ratings, procedures, units, agency, window, targets)
         problems = check_identities(bieu06)

@@ -126,7 +126,7 @@ def test_corrected_dossier_leaves_the_quarantine_and_counts_in_so_ban_ghi_da_sua
     assert summary["quarantined"] == 1 and summary["corrected"] == 1
     q = {r["ref"] for r in store.rows(st.quarantine, AGENCY, KEY)}
     assert q == {"HM-FEE"}
-    accepted = {r["ma_ho_so"] for r in store.rows(st.dossiers, AGENCY, KEY, st.dossiers.c.accepted.is_(True))}
+    accepted = {r["ma_ho_so"] for r in store.rows(st.dossiers, AGENCY, KEY, st.accepted(st.dossiers))}
     assert "HM-PROC" in accepted
     quality = pipeline._quality(store, pipeline.Period(AGENCY, WINDOW), [], [])
     assert (quality["SoBanGhi"], quality["SoBanGhiLoai"], quality["SoBanGhiDaSua"]) == (4, 1, 1)

@@ -123,15 +123,16 @@ def test_ratings_are_judged_on_their_own(world):
     for ma, rules in RATING_EXPECTED.items():
         assert q.get(ma, set()) == rules, ma
     accepted = {r["ma_danh_gia"] for r in world["store"].rows(st.ratings, AGENCY, WINDOW.key,
-                                                              st.ratings.c.accepted.is_(True))}
+                                                              st.accepted(st.ratings))}
     assert "DG-OK" in accepted  # rates a dossier older than the window: still valid
 
 
 def test_staged_equals_accepted_plus_quarantined(world):
     rows = list(world["store"].rows(st.dossiers, AGENCY, WINDOW.key))
     q = quarantined(world["store"])
-    assert all(r["accepted"] is not None for r in rows)
-    assert {r["seq"] for r in rows if not r["accepted"]} == set(q)
+    accepted = {r["seq"] for r in world["store"].rows(st.dossiers, AGENCY, WINDOW.key, st.accepted(st.dossiers))}
+    assert {r["seq"] for r in rows if r["accepted"] is False} == set(q) == {r["seq"] for r in rows} - accepted
+    assert set(q) and accepted
     s = world["summary"]
     assert s["dossiers"] == len(rows) == s["accepted"] + s["quarantined"]
 
@@ -347,3 +348,20 @@ def test_a_helper_process_that_fails_leaves_its_chunk_to_the_task(tmp_path, monk
     pd.testing.assert_frame_equal(got, expected)
     assert "không dùng được tiến trình phụ" in caplog.text
     assert len(parts) > 3
+
+
+def test_figures_read_only_a_validated_partition_and_leave_out_what_it_quarantined(tmp_path):
+    settings = Settings(data_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path}/store.db", blocking_threshold=0.5)
+    db.upgrade(settings.store_url)
+    store = st.Store(settings.store_url)
+    stage(store, units=UNITS, procedures=PROCEDURES, dossiers=[HAND_MADE["HM-OK-FULL"][0], HAND_MADE["HM-PROC"][0]],
+          ratings=[], run_id="r")
+    period = pipeline.Period(AGENCY, WINDOW)
+    with pytest.raises(RuntimeError, match="chưa được kiểm tra"):
+        pipeline.compute(settings, period, "r")
+    pipeline.validate(settings, period, "r")
+    assert {r["ma_ho_so"] for r in store.rows(st.dossiers, AGENCY, WINDOW.key, st.accepted(st.dossiers))} == \
+        {HAND_MADE["HM-OK-FULL"][0]["MaHoSo"]}
+    figures = pipeline.compute(settings, period, "r")
+    assert figures["TONG"]["TiepNhan"]["Tong"] == 1
+    store.dispose()

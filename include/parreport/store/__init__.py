@@ -16,6 +16,7 @@ from __future__ import annotations
 from .codec import utcnow
 from .core import Store
 from .tables import (
+    accepted,
     corrected_dossiers,
     correction_events,
     corrections,
@@ -35,7 +36,7 @@ from .tables import (
 )
 
 __all__ = [
-    "Store", "utcnow", "metadata", "units", "procedures", "dossiers", "ratings", "portal_bieu06", "load_stats", "quarantine",
+    "Store", "utcnow", "accepted", "metadata", "units", "procedures", "dossiers", "ratings", "portal_bieu06", "load_stats", "quarantine",
     "figures", "report_drafts", "reports", "corrections", "correction_events", "corrected_dossiers",
     "validation_results", "run_events",
 ]

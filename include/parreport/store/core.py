@@ -190,9 +190,12 @@ class Store(CorrectionQueries):
         return [r["record"] for r in self.rows(table, agency, window_key, *where)]
 
     def set_accepted(self, table: Table, agency: str, window_key: str, rejected_seqs: set[int]) -> None:
+        """The validation's verdict on a partition (:func:`.tables.accepted`): the rows given are
+        quarantined (FALSE); the flag of a row an earlier validation set is cleared first. Only
+        rows whose flag changes are written."""
         with self.engine.begin() as conn:
             base = update(table).where(table.c.agency == agency, table.c.window_key == window_key)
-            conn.execute(base.values(accepted=True))
+            conn.execute(base.where(table.c.accepted.is_not(None)).values(accepted=None))
             seqs = sorted(rejected_seqs)
             for i in range(0, len(seqs), 1000):
                 conn.execute(base.where(table.c.seq.in_(seqs[i:i + 1000])).values(accepted=False))

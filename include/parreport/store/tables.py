@@ -25,7 +25,7 @@ dossiers = Table(
     Column("seq", Integer, nullable=False),  # delivery order of the surviving copy
     Column("ma_ho_so", String(128), index=True),
     Column("record", JSON, nullable=False),  # as received, personal data dropped
-    Column("accepted", Boolean),  # None = not yet validated
+    Column("accepted", Boolean),  # FALSE = quarantined by the partition's last validation (see accepted())
     UniqueConstraint("agency", "window_key", "seq"),
 )
 ratings = Table("staged_ratings", metadata, *_partition(), Column("seq", Integer, nullable=False),
@@ -131,3 +131,11 @@ run_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("detail", JSON, nullable=False),  # the step's JSON-able summary (no personal data)
 )
+
+
+def accepted(table: Table):
+    """The rows of a staged dossier or rating partition that its last validation did not
+    quarantine: ``accepted`` is FALSE on a quarantined row and NULL on every other (a row
+    carries its record, so a flag written on each row of a large partition rewrote the whole
+    table). A partition is read as accepted only once validated (``validation_results``)."""
+    return table.c.accepted.is_not(False)
