@@ -8,6 +8,24 @@ import pytest
 from tests.support.airflow_home import copy_installation, install
 from tests.support.stores import new_store
 
+#: The files that take minutes (Airflow runs, the production stack, the serve.sh day, the pages in
+#: Chromium). Under pytest-xdist (scripts/test.sh: ``-n 2 --dist loadfile --no-loadscope-reorder``)
+#: each file goes whole to one worker, handed out in collection order as a worker runs short of
+#: work, so these are collected first: one worker takes the e2e file (then the province, the pages),
+#: the other the stack (then serve.sh), and the ≈ 600 short tests fill in beside them. The e2e and
+#: province files share the worker's migrated ``airflow_template``.
+SLOW_FIRST = ("tests/system/test_e2e.py", "tests/system/test_production_stack.py", "tests/system/test_serve.py",
+              "tests/system/test_province.py", "tests/ui/test_views.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist only: the files of :data:`SLOW_FIRST` first, in that order; every other test keeps
+    its place, and the tests inside a file keep theirs (a file's tests may depend on its order)."""
+    if not hasattr(config, "workerinput"):  # not an xdist worker: the order does not matter
+        return
+    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(SLOW_FIRST)))  # stable
+
 
 @pytest.fixture
 def sqlite_store(tmp_path):

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -165,11 +166,18 @@ class Stack:
         for component, node in self.worker_names.items():
             commands[component.replace("celery-worker", "airflow-worker")] = [
                 CELERY, "--app", "airflow.providers.celery.executors.celery_executor.app", "inspect", "ping", "-d", node]
-        for name, cmd in commands.items():
-            if name == "airflow-triggerer" and "triggerer" not in self.components:
-                continue
+        if "triggerer" not in self.components:
+            commands.pop("airflow-triggerer")
+
+        def run(cmd: list[str]) -> tuple[bool, str]:
             done = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
-            checks[name] = (done.returncode == 0, (done.stdout + done.stderr)[-600:])
+            return done.returncode == 0, (done.stdout + done.stderr)[-600:]
+
+        # the checks are independent commands (each an Airflow or Celery start-up of seconds): run
+        # them at once, as docker compose runs each service's own check
+        with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+            results = {name: pool.submit(run, cmd) for name, cmd in commands.items()}
+            checks.update({name: future.result() for name, future in results.items()})
         return checks
 
     def check_alive(self) -> None:

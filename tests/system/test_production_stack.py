@@ -95,6 +95,7 @@ def test_a_quarter_runs_on_the_production_stack(tmp_path):
             health = wait_for("every service healthy", 120,
                               lambda: (lambda h: h if all(ok for ok, _ in h.values()) else None)(stack.health()),
                               stack, interval=5)
+            timings["healthy"] = time.monotonic() - started
             assert set(health) == {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                                    "airflow-triggerer", "airflow-worker-1", "airflow-worker-2"}
 
