@@ -228,7 +228,8 @@ def _place(meta: dict | None) -> int:
     try:
         return int((meta or {})[_PLACE])
     except (KeyError, TypeError, ValueError):
-        raise GXRunError(f"GX trả về kết quả không gắn với kỳ vọng nào của bộ (meta {meta!r})") from None
+        raise GXRunError(f"GX trả về kết quả không gắn với kỳ vọng nào của bộ (meta {meta!r})") \
+            from None
 
 
 def _with_meta(result: dict, kept: list[dict]) -> dict:
