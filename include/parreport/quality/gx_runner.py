@@ -9,12 +9,11 @@ validation results (JSON) and one Data Docs site, built once after the last suit
 run's own directory.
 
 Where GX's time goes (profiled with py-spy and cProfile): at a department's size almost all of
-it is GX's own planning and bookkeeping per expectation (about 20 ms each, 157 expectations),
+it is GX's own planning and bookkeeping per expectation (about 15 ms each, 157 expectations),
 whatever the rows; at 250,000 dossiers, pandas copying the whole narrowed frame (83 columns)
-three times for every expectation on a column that has nulls. Two costs are cut here without
-changing GX or a verdict: GX is given an expectation without its ``meta`` (:func:`_judged`),
-and the modules GX imports only for expectations the suites do not use are loaded lazily
-(:func:`import_gx`).
+three times for every expectation on a column that has nulls. Cut here without changing GX or
+a verdict: the modules GX imports only for expectations the suites do not use are loaded
+lazily (:func:`import_gx`).
 """
 from __future__ import annotations
 
@@ -179,7 +178,7 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
                 skipped.append(_outcome(name, e, None, skipped=reason))
             else:
                 kept.append(e)
-        suite = gx.ExpectationSuite(name=f"{name}", expectations=[_judged(e, i) for i, e in enumerate(kept)],
+        suite = gx.ExpectationSuite(name=f"{name}", expectations=[dict(e) for e in kept],
                                     meta=dict(spec.get("meta", {})))
         if len(suite.expectations) != len(kept):
             raise GXRunError(f"bộ kỳ vọng {name}: {len(kept) - len(suite.expectations)} kỳ vọng không hợp lệ")
@@ -192,7 +191,7 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
         if docs_dir is not None:
             (docs_dir / "ket_qua").mkdir(parents=True, exist_ok=True)
             (docs_dir / "ket_qua" / f"{name}.json").write_text(
-                json.dumps(_with_meta(vr.to_json_dict(), kept), ensure_ascii=False, default=str), encoding="utf-8")
+                json.dumps(vr.to_json_dict(), ensure_ascii=False, default=str), encoding="utf-8")
         items: list[ExpectationOutcome] = []
         for r in vr.results:
             cfg = r.expectation_config
@@ -200,44 +199,14 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
             if exc.get("raised_exception"):
                 raise GXRunError(f"kỳ vọng {cfg.type} ({cfg.kwargs.get('column')}) của bộ {name} lỗi khi chạy: "
                                  f"{exc.get('exception_message')}")
-            meta = kept[_place(cfg.meta)].get("meta") or {}
-            items.append(_outcome(name, {"type": cfg.type, "kwargs": cfg.kwargs, "meta": meta}, r))
-        outcomes[name] = SuiteOutcome(name, len(frame), items + skipped)  # in GX's order of results
+            items.append(_outcome(name, {"type": cfg.type, "kwargs": cfg.kwargs, "meta": cfg.meta or {}}, r))
+        outcomes[name] = SuiteOutcome(name, len(frame), items + skipped)
     if docs_dir is not None:
         started = time.perf_counter()
         ctx.build_data_docs(site_names=["parreport"])
         if timings is not None:
             timings["data_docs"] = time.perf_counter() - started
     return outcomes
-
-
-# What GX is given of an expectation: everything but its ``meta`` (the rule code, severity, field
-# and explanation are the pipeline's, not GX's: Data Docs do not show ``meta``; the suite pages
-# show ``notes``, which GX keeps), and in ``meta`` only the expectation's place in the suite, by
-# which its result finds the suite's ``meta`` again. GX rebuilds an expectation's configuration
-# about a hundred times while planning its metrics, copying ``meta`` each time (measured: 7-10 %
-# of a run's validation time).
-_PLACE = "thu_tu"
-
-
-def _judged(expectation: dict, place: int) -> dict:
-    return {**{k: v for k, v in expectation.items() if k != "meta"}, "meta": {_PLACE: place}}
-
-
-def _place(meta: dict | None) -> int:
-    try:
-        return int((meta or {})[_PLACE])
-    except (KeyError, TypeError, ValueError):
-        raise GXRunError(f"GX trả về kết quả không gắn với kỳ vọng nào của bộ (meta {meta!r})") from None
-
-
-def _with_meta(result: dict, kept: list[dict]) -> dict:
-    """A suite's validation result (JSON) with each expectation's ``meta`` from the suite file,
-    as the evidence of the run keeps it."""
-    for r in result.get("results") or []:
-        cfg = r.get("expectation_config") or {}
-        cfg["meta"] = kept[_place(cfg.get("meta"))].get("meta") or {}
-    return result
 
 
 # GX's own result format, chosen for what the pipeline needs: BASIC (counts and a sample of the
