@@ -4,8 +4,9 @@ core the machine gives the task.
 Reading records into columns is Python work, one chunk of :data:`CHUNK` staged rows at a time.
 A partition of one chunk is built here, in the task's process. From the second chunk on, helper
 processes (``PARREPORT_FRAME_WORKERS``, by default one per core beyond the first, at most 3)
-build every other chunk while this process builds the rest and reads the store; at most two
-chunks per helper wait in line, so the texts in memory stay bounded. The helpers are started
+take chunks while this process reads the store and builds a chunk itself whenever the helpers
+already have two each in hand (so nobody waits for the other, and the texts in memory stay
+bounded). The helpers are started
 from a fresh ``forkserver`` (nothing of the task's threads, sockets or locks is copied) and
 load only this module. Where they cannot be started or break (a daemonic worker process that
 may have no children, a killed helper), the chunk is built here instead and the run says so in
@@ -65,7 +66,6 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
     done: list[dict[str, Any] | None] = []
     waiting: deque[tuple[int, Future, list]] = deque()  # (position, future, the batch itself)
     pool: ProcessPoolExecutor | None = None
-    turn = 0
 
     def settle(position: int, future: Future, batch: list) -> None:
         nonlocal helpers
@@ -81,26 +81,26 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
     try:
         for position, batch in enumerate(parts):
             done.append(None)
-            if position == 0 or not helpers or turn % (helpers + 1) == helpers:
+            for item in [w for w in waiting if w[1].done()]:  # what the helpers have finished
+                waiting.remove(item)
+                settle(*item)
+            if position == 0 or not helpers or len(waiting) >= 2 * helpers:  # the helpers have enough
                 done[position] = chunk_from_texts(kind, batch)
-            else:
-                if pool is None:
-                    try:
-                        pool = _pool(helpers)
-                    except Exception as exc:  # pragma: no cover - no forkserver on this platform
-                        log.warning("không khởi động được tiến trình phụ (%s)", exc)
-                        helpers = 0
-                        done[position] = chunk_from_texts(kind, batch)
-                        continue
+                continue
+            if pool is None:
                 try:
-                    waiting.append((position, pool.submit(chunk_from_texts, kind, batch), batch))
-                except Exception:  # the pool is broken: settle() builds it here
-                    failed: Future = Future()
-                    failed.set_exception(RuntimeError("tiến trình phụ không nhận việc"))
-                    waiting.append((position, failed, batch))
-                while len(waiting) > 2 * max(helpers, 1):
-                    settle(*waiting.popleft())
-            turn += position > 0
+                    pool = _pool(helpers)
+                except Exception as exc:  # pragma: no cover - no forkserver on this platform
+                    log.warning("không khởi động được tiến trình phụ (%s)", exc)
+                    helpers = 0
+                    done[position] = chunk_from_texts(kind, batch)
+                    continue
+            try:
+                waiting.append((position, pool.submit(chunk_from_texts, kind, batch), batch))
+            except Exception:  # the pool is broken: settle() builds it here
+                failed: Future = Future()
+                failed.set_exception(RuntimeError("tiến trình phụ không nhận việc"))
+                waiting.append((position, failed, batch))
         while waiting:
             settle(*waiting.popleft())
     finally:
