@@ -5,7 +5,7 @@ of its JSON kind, nested lists hold objects, and nothing else is there (extracti
 the contract's fields). msgspec decodes such a record straight from the store's JSON text
 into a struct that declares exactly that shape (``forbid_unknown_fields``, no coercion); a
 record it refuses — a type error, an unknown field, ``3.0`` in a count, ``NaN``, a record that
-is not an object — is decoded as it is and flattened by :func:`.frames.records_frame`, the
+is not an object — is decoded as it is and flattened by :func:`.frames.record_columns`, the
 general reading, which is what defines every column.
 
 For a record that fits, most facts of the general reading are known without looking: a text
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ..store.codec import json_loads
-from .contract import ENUM, INT, LIST, NUM, OBJ, STR, TS, Spec, valid_timestamp
+from .contract import ENUM, INT, LIST, NUM, OBJ, STR, TS, Spec
 from .frames import (ABSENT, KIND_FIELDS, REF_FIELD, derived_dossier_columns, frame_of, record_columns,
-                     typed_chunk)
+                     timestamp_columns, typed_chunk)
 
 __all__ = ["chunk_from_texts", "frame_from_texts"]
 
@@ -55,10 +55,9 @@ def _python_type(spec: Spec, name: str) -> Any:
 
 
 def _struct(name: str, fields: dict[str, Spec]) -> type:
-    """frozen: an item of a list is hashable (see :func:`_list_columns`); gc=False: decoded
-    records hold no cycles, so the collector need not track them."""
+    """gc=False: decoded records hold no cycles, so the collector need not track them."""
     return msgspec.defstruct(name, [(key, _python_type(spec, name + key), None) for key, spec in fields.items()],
-                             forbid_unknown_fields=True, frozen=True, gc=False)
+                             forbid_unknown_fields=True, gc=False)
 
 
 _DECODERS: dict[str, msgspec.json.Decoder] = {}
@@ -110,11 +109,7 @@ def _struct_frame(kind: str, seqs: list[int], recs: list) -> dict[str, list]:
         if k == ENUM:
             cols[f"ma:{key}"] = [v or None for v in vals]
         elif k == TS:
-            texts = [v or None for v in vals]
-            cols[f"ngay:{key}"] = texts
-            inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
-            cols[f"thoi_diem:{key}"] = inst
-            cols[f"ngay_thang:{key}"] = [t[:8] if t is not None else None for t in inst]
+            timestamp_columns(cols, key, [v or None for v in vals])
         elif k == STR and not spec.personal:
             cols[key] = [v or None for v in vals]
         if k == LIST:

@@ -88,6 +88,7 @@ __all__ = [
     "frame_of",
     "KIND_FIELDS",
     "derived_dossier_columns",
+    "timestamp_columns",
 ]
 
 ABSENT = "absent"
@@ -282,11 +283,7 @@ def record_columns(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, list
         if k == ENUM:
             cols[f"ma:{name}"] = [v if isinstance(v, str) and v else None for v in vals]
         elif k == TS:
-            texts = [v if isinstance(v, str) and v else None for v in vals]
-            cols[f"ngay:{name}"] = texts
-            inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
-            cols[f"thoi_diem:{name}"] = inst
-            cols[f"ngay_thang:{name}"] = [t[:8] if t is not None else None for t in inst]
+            timestamp_columns(cols, name, [v if isinstance(v, str) and v else None for v in vals])
         elif k == STR and not spec.personal:
             cols[name] = [v if isinstance(v, str) and v else None for v in vals]
         if children:
@@ -409,6 +406,15 @@ def _dossier_numbers(dicts: list[dict], cols: dict[str, list]) -> None:
     cols["gia_min:DanhSachLePhi[].Gia"] = gmin
     cols["vi_tri:DanhSachLePhi[].Gia"] = gpos  # which item holds that smallest amount (for the steward)
     derived_dossier_columns(cols, n_all, n_auto)
+
+
+def timestamp_columns(cols: dict[str, list], name: str, texts: list) -> None:
+    """``ngay:``, ``thoi_diem:`` and ``ngay_thang:`` of a timestamp field from its texts (a
+    non-empty string, else None)."""
+    cols[f"ngay:{name}"] = texts
+    inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
+    cols[f"thoi_diem:{name}"] = inst
+    cols[f"ngay_thang:{name}"] = [t[:8] if t is not None else None for t in inst]
 
 
 def derived_dossier_columns(cols: dict[str, list], n_all: list, n_auto: list) -> None:
