@@ -4,9 +4,16 @@ serving.py, browser.py: servers the tests start on 127.0.0.1)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from tests.support.airflow_home import copy_installation, install
 from tests.support.stores import new_store
+
+# Hypothesis' properties are about correctness, never speed: its default 200 ms deadline per example
+# fails a property when the machine is loaded (two xdist workers, one of them running Airflow), so
+# no example has a deadline. Tests that set their own settings keep them.
+settings.register_profile("parreport", deadline=None)
+settings.load_profile("parreport")
 
 #: The files that take minutes (Airflow runs, the production stack, the serve.sh day, the pages in
 #: Chromium). Under pytest-xdist (scripts/test.sh: ``-n 2 --dist loadfile --no-loadscope-reorder``)
