@@ -6,8 +6,10 @@ Vietnamese text is set in DejaVu Sans, the TTF that matplotlib ships (located th
 matplotlib's own data path); the PDF embeds the same font."""
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from ..figures import INDICATOR_NAMES
 from .. import fmt
 from .view import SHORT_NAMES, View, cell, quarter_text
 
-__all__ = ["font_path", "indicator_figure", "trend_figure", "render", "inline_svg", "escape"]
+__all__ = ["font_path", "indicator_figure", "trend_figure", "render", "shared_figures", "inline_svg", "escape"]
 
 _SVG_SALT = "parreport-report"
 
@@ -136,11 +138,39 @@ def _int_formatter():
     return FuncFormatter(lambda x, _pos: fmt.number(int(x)))
 
 
+# The figures built within :func:`shared_figures`: (make, view, figure) triples.
+_SHARED: ContextVar[list | None] = ContextVar("parreport_shared_figures", default=None)
+
+
+@contextlib.contextmanager
+def shared_figures():
+    """Within this block, a chart asked for twice for equal views (the PDF's PNG and the HTML's
+    SVG of one report) is built once and saved in each format. Saving one figure as PNG and as
+    SVG gives the same bytes as two figures built apart, in either order
+    (tests/report/test_charts.py)."""
+    token = _SHARED.set([])
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _figure(make, view: View):
+    shared = _SHARED.get()
+    if shared is None:
+        return make(view)
+    fig = next((f for m, v, f in shared if m is make and v == view), None)
+    if fig is None:
+        fig = make(view)
+        shared.append((make, view, fig))
+    return fig
+
+
 def render(make, view: View, fmt: str) -> bytes:
     import matplotlib
 
     with matplotlib.rc_context(_rc()):
-        fig = make(view)
+        fig = _figure(make, view)
         buf = io.BytesIO()
         if fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})

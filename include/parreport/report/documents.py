@@ -27,7 +27,7 @@ import hashlib
 from typing import Iterable, Mapping
 
 from ..periods import Window, window_for
-from .charts import font_path
+from .charts import font_path, shared_figures
 from .html import build_html
 from .narrative import narrative
 from .pdf import build_pdf
@@ -61,9 +61,10 @@ def build_attachments(content: Mapping, *, agency: str, agency_name: str, window
     history = list(history or ())
     names = attachment_names(agency, window)
     kw = dict(agency=agency, agency_name=agency_name, window=window, unit_names=unit_names, revision=revision)
-    files = ((names["xlsx"], XLSX_TYPE, build_xlsx(content, **kw)),
-             (names["pdf"], PDF_TYPE, build_pdf(content, history=history, **kw)),
-             (names["html"], HTML_TYPE, build_html(content, history=history, **kw)))
+    with shared_figures():  # each chart is built once for the PDF (PNG) and the HTML (SVG)
+        files = ((names["xlsx"], XLSX_TYPE, build_xlsx(content, **kw)),
+                 (names["pdf"], PDF_TYPE, build_pdf(content, history=history, **kw)),
+                 (names["html"], HTML_TYPE, build_html(content, history=history, **kw)))
     return [{"TenTep": name, "LoaiTep": mime, "SHA256": hashlib.sha256(data).hexdigest(),
              "NoiDung": base64.b64encode(data).decode("ascii")} for name, mime, data in files]
 

