@@ -65,3 +65,70 @@ def test_gx_import_leaves_what_the_suites_never_use_unloaded_until_it_is_used(tm
     assert lines[-2] == "['_LazyModule', '_LazyModule']"
     assert lines[-1] == "0.1438 module"
     assert (tmp_path / "index.html").is_file()
+
+
+def _validated_world(home: Path, monkeypatch, plain: bool) -> dict:
+    """The sandbox's planted faults and the hand-made records (tests/quality/test_validation.py's
+    world), validated once; what the run leaves: outcomes with their failing rows, the
+    quarantine, the stored check results and GX's validation result JSON (run times and GX's
+    random ids left out)."""
+    from parreport import db
+    from parreport import store as st
+    from parreport.quality.validation import validate_partition
+
+    from tests.support.quality_fixtures import (AGENCY, NOT_OBJECT, PROCEDURES, RATINGS, UNITS, WINDOW,
+                                                sandbox_records, stage)
+
+    monkeypatch.setenv("PARREPORT_GX_PLAIN", "1" if plain else "0")
+    db.upgrade(f"sqlite:///{home}/store.db")
+    store = st.Store(f"sqlite:///{home}/store.db")
+    try:
+        ds, recs = sandbox_records()
+        ratings = [ds.rating(int(j)) for j in ds.ratings_in(AGENCY, WINDOW.start_ts, WINDOW.end_ts)] + RATINGS
+        stage(store, units=ds.units + UNITS[1:], procedures=ds.procedures_of(AGENCY) + PROCEDURES,
+              dossiers=recs + [r for r, _ in HAND_MADE.values()] + NOT_OBJECT, ratings=ratings,
+              stats={WINDOW.previous(): len(recs) // 3})
+        outcomes: dict = {}
+        validate_partition(store, agency=AGENCY, window=WINDOW, data_dir=home, run_id="same", threshold=1.0,
+                           outcomes_sink=outcomes)
+        evidence = {}
+        for f in sorted(home.rglob("ket_qua/*.json")):
+            d = json.loads(f.read_text(encoding="utf-8"))
+            for k in ("run_id", "validation_time", "validation_id", "batch_markers"):
+                d["meta"].pop(k)
+            for r in d["results"]:
+                r["expectation_config"].pop("id")
+            evidence[f.name] = d
+        return {"outcomes": {k: [dict(e.as_dict(), seqs=e.failing_seqs) for e in o.expectations]
+                             for k, o in outcomes.items()},
+                "quarantine": [{k: v for k, v in r.items() if k != "created_at"}
+                               for r in store.rows(st.quarantine, AGENCY, WINDOW.key)],
+                "checks": [r["content"]["KiemTra"] for r in store.rows(st.validation_results, AGENCY, WINDOW.key)],
+                "evidence": evidence}
+    finally:
+        store.dispose()
+
+
+def test_the_configuration_memo_changes_no_outcome_no_failing_row_and_no_result_json(tmp_path, monkeypatch):
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.validator.validator import Validator
+
+    from parreport.quality.gx_runner import memoised_expectation_configuration
+
+    plain_config, plain_graph = Expectation.__dict__["configuration"], Validator.__dict__["graph_validate"]
+    with memoised_expectation_configuration() as in_force:
+        assert in_force  # the pinned GX version: the memo is what runs
+        assert Expectation.__dict__["configuration"] is not plain_config
+    assert (Expectation.__dict__["configuration"], Validator.__dict__["graph_validate"]) == (plain_config, plain_graph)
+    monkeypatch.setenv("PARREPORT_GX_PLAIN", "1")
+    with memoised_expectation_configuration() as in_force:
+        assert not in_force and Expectation.__dict__["configuration"] is plain_config
+
+    plain = _validated_world(tmp_path / "plain", monkeypatch, plain=True)
+    memo = _validated_world(tmp_path / "memo", monkeypatch, plain=False)
+    assert sum(len(e["seqs"]) for o in plain["outcomes"].values() for e in o) > 50  # rows fail, for many rules
+    assert len(plain["quarantine"]) > 20 and set(plain["evidence"]) == {f"{k}.json" for k in plain["outcomes"]}
+    assert memo["outcomes"] == plain["outcomes"]
+    assert memo["quarantine"] == plain["quarantine"]
+    assert memo["checks"] == plain["checks"]
+    assert memo["evidence"] == plain["evidence"]

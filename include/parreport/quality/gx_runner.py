@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ from .suites import load_suite_dicts
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ExpectationOutcome", "SuiteOutcome", "run_suites", "GXRunError", "missing_parameters", "import_gx"]
+__all__ = ["ExpectationOutcome", "SuiteOutcome", "run_suites", "GXRunError", "missing_parameters", "import_gx",
+           "memoised_expectation_configuration"]
 
 
 class GXRunError(RuntimeError):
@@ -134,6 +136,65 @@ def import_gx():
     return great_expectations
 
 
+# The GX version :func:`memoised_expectation_configuration` was read against (constraints.txt).
+MEMO_GX_VERSION = "1.24.1"
+
+
+@contextmanager
+def memoised_expectation_configuration():
+    """While a suite is validated, each ``Expectation`` instance builds its ``configuration`` once.
+
+    In GX 1.24 ``Expectation.configuration`` is a property that rebuilds an
+    ExpectationConfiguration from a pydantic v1 ``.dict()`` (and a camel-to-snake of the class
+    name) on every read, and ``Validator.graph_validate`` reads it about 55 times per expectation
+    (once per domain and success key, once per metric, through expectations it builds anew from
+    that configuration) — a quarter of GX's run at a department's size. Within a
+    ``graph_validate`` call (and only there: the suite's own expectations are read, and their
+    configurations changed in place by GX, before it) the first configuration an instance built
+    is returned again; nothing in ``graph_validate`` changes a configuration it reads, and the
+    instances it builds (and the memo) are dropped when it returns. Only for the GX version the
+    code was read against (:data:`MEMO_GX_VERSION`); any other version, or
+    ``PARREPORT_GX_PLAIN=1``, runs plain GX. Yields whether the memo is in force.
+    ``tests/quality/test_gx_runner.py`` checks outcomes, failing rows and the validation result
+    JSON are the same with and without it."""
+    gx = import_gx()
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.validator.validator import Validator
+
+    plain_config = Expectation.__dict__.get("configuration")
+    plain_graph = Validator.__dict__.get("graph_validate")
+    if (getattr(gx, "__version__", None) != MEMO_GX_VERSION or os.environ.get("PARREPORT_GX_PLAIN") == "1"
+            or not isinstance(plain_config, property) or not callable(plain_graph)):
+        yield False
+        return
+    memo: dict[int, tuple[Any, Any]] | None = None
+
+    def configuration(self):
+        if memo is None:
+            return plain_config.fget(self)
+        hit = memo.get(id(self))
+        if hit is None:  # the instance is kept with its configuration: its id is not reused meanwhile
+            hit = memo[id(self)] = (self, plain_config.fget(self))
+        return hit[1]
+
+    def graph_validate(self, *args, **kwargs):
+        nonlocal memo
+        outer = memo
+        memo = {} if outer is None else outer
+        try:
+            return plain_graph(self, *args, **kwargs)
+        finally:
+            memo = outer
+
+    Expectation.configuration = property(configuration, doc=plain_config.__doc__)
+    Validator.graph_validate = graph_validate
+    try:
+        yield True
+    finally:
+        Expectation.configuration = plain_config
+        Validator.graph_validate = plain_graph
+
+
 def _context(docs_dir: Path | None):
     gx = import_gx()
 
@@ -186,8 +247,9 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
         batch_def = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}_toan_bo")
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(
             name=f"kiem_tra_{name}", data=batch_def, suite=suite))
-        vr = vd.run(batch_parameters={"dataframe": _narrow(frame, kept)}, expectation_parameters=parameters,
-                    result_format=_RESULT, run_id=run_id)
+        with memoised_expectation_configuration():
+            vr = vd.run(batch_parameters={"dataframe": _narrow(frame, kept)}, expectation_parameters=parameters,
+                        result_format=_RESULT, run_id=run_id)
         if docs_dir is not None:
             (docs_dir / "ket_qua").mkdir(parents=True, exist_ok=True)
             (docs_dir / "ket_qua" / f"{name}.json").write_text(
