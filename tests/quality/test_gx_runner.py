@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
+
 from parreport.quality.frames import records_frame
 from parreport.quality.gx_runner import run_suites
 from parreport.quality.suites import load_suite_dicts
@@ -132,3 +134,49 @@ def test_the_configuration_memo_changes_no_outcome_no_failing_row_and_no_result_
     assert memo["quarantine"] == plain["quarantine"]
     assert memo["checks"] == plain["checks"]
     assert memo["evidence"] == plain["evidence"]
+
+
+def test_timestamps_compared_in_order_reach_gx_as_the_instants_they_name_with_the_same_verdicts(tmp_path):
+    """GX copies its batch frame often; text columns are the dearest to copy. The timestamp
+    columns the suites compare in order (K ≥ T, due date ≥ receipt date) reach GX as datetime64
+    (null = NaT), ``ref`` as a categorical; the verdicts are those of the texts compared as
+    fixed-width instants, at the calendar's edges too."""
+    from tests.support.quality_fixtures import VALID, changed
+
+    from parreport.quality.gx_runner import _narrow
+
+    pairs = [  # (NgayTiepNhan, NgayKetThucXuLy, NgayHenTra)
+        ("20250105090000", "20250105090000", "20250105170000"),  # K = T: allowed
+        ("20250105090000", "20250105085959", "20250104235959"),  # K one second before T; due the day before
+        ("00010101000000", "99991231235959", "99991231235959"),  # the calendar's first and last instants
+        ("20240229235959", "20240301000000", "20240229000000"),  # a leap day; due the same day (a date)
+        ("99991231235959", "00010101000000", "00010101000000"),
+        ("20250105090000", None, None),  # K and the due date absent: nothing compared
+        ("2025010509000", "20250105090000", "20250105"),  # T not an instant: nothing compared
+    ]
+    records = [changed(VALID, MaHoSo=f"HS-{i}", NgayTiepNhan=t, NgayKetThucXuLy=k, NgayHenTra=h)
+               for i, (t, k, h) in enumerate(pairs)]
+    suite = load_suite_dicts()["ho_so"]
+    rules = {"K_before_T", "due_before_receipt"}
+    suite = dict(suite, expectations=[e for e in suite["expectations"] if e["meta"]["quy_tac"] in rules])
+    frame = records_frame("ho_so", list(enumerate(records)))
+    given = _narrow(frame, suite["expectations"])
+    for column in ("thoi_diem_ket_thuc", "thoi_diem:NgayTiepNhan", "ngay_thang:NgayHenTra", "ngay_thang:NgayTiepNhan"):
+        assert str(given[column].dtype) == "datetime64[s]", column
+    assert given["thoi_diem:NgayTiepNhan"].tolist()[2] == pd.Timestamp("0001-01-01 00:00:00")
+    assert given["ngay_thang:NgayHenTra"].isna().tolist() == [False, False, False, False, False, True, True]
+    assert isinstance(given["ref"].dtype, pd.CategoricalDtype) and given["ref"].tolist() == frame["ref"].tolist()
+
+    out = run_suites({"ho_so": frame}, {}, run_name="instants", suites={"ho_so": suite}, docs_dir=tmp_path)
+    failing = {e.quy_tac: e.failing_seqs for e in out["ho_so"].expectations}
+
+    def valid(ts):
+        return isinstance(ts, str) and len(ts) == 14 and ts.isdigit()
+
+    assert failing["K_before_T"] == [i for i, (t, k, _) in enumerate(pairs) if valid(t) and valid(k) and k < t] == [1, 4]
+    assert failing["due_before_receipt"] == [i for i, (t, _, h) in enumerate(pairs)
+                                             if valid(t) and valid(h) and h[:8] < t[:8]] == [1, 4]
+    shown = json.loads((tmp_path / "ket_qua" / "ho_so.json").read_text(encoding="utf-8"))
+    samples = {r["expectation_config"]["meta"]["quy_tac"]: r["result"]["partial_unexpected_list"] for r in shown["results"]}
+    assert samples["K_before_T"][0] == ["2025-01-05T08:59:59", "2025-01-05T09:00:00"]
+    assert samples["due_before_receipt"][0] == ["2025-01-04T00:00:00", "2025-01-05T00:00:00"]

@@ -45,7 +45,8 @@ The expectations then say what is allowed. Column names (one set per record kind
 Personal fields (ChuHoSo, SoGiayToChuHoSo, ...) only ever contribute their JSON *type*.
 
 A frame's index is ``seq`` (GX's index query then names the failing records). Text columns
-are categoricals except ``ref`` and the ones compared in order (see :func:`_typed`); a
+are categoricals except ``ref`` and the ones compared in order (see :func:`_typed`; GX is given
+those as categoricals and datetimes, see ``gx_runner._for_gx``); a
 window's frame is built 20,000 records at a time and joined by :func:`frame_of`.
 """
 from __future__ import annotations

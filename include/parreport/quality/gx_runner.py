@@ -288,9 +288,36 @@ def _columns_of(expectation: dict) -> list[str]:
 def _narrow(frame: pd.DataFrame, expectations: list[dict]) -> pd.DataFrame:
     """Only the columns the suite names (and ``ref``): GX copies its domain's rows for many
     metrics, and every column not judged would be copied with them. A column the suite names
-    that the frame lacks is left for GX to report."""
+    that the frame lacks is left for GX to report. Text columns are given in the dtype cheapest
+    to copy that keeps GX's reading (:func:`_for_gx`)."""
     wanted = {c for e in expectations for c in _columns_of(e)} | {"ref"}
-    return frame[[c for c in frame.columns if c in wanted]]
+    ordered = {c for e in expectations if e.get("type") in _ORDER_COMPARISONS for c in _columns_of(e)}
+    kept = [c for c in frame.columns if c in wanted]
+    return pd.DataFrame({c: _for_gx(c, frame[c], c in ordered) for c in kept}, index=frame.index)
+
+
+# Expectations that compare a column's values in order (the others test equality, membership,
+# a pattern or uniqueness).
+_ORDER_COMPARISONS = ("expect_column_pair_values_a_to_be_greater_than_b", "expect_column_values_to_be_between")
+_INSTANT_FORMATS = (("thoi_diem", "%Y%m%d%H%M%S"), ("ngay_thang:", "%Y%m%d"))
+
+
+def _for_gx(column: str, values: pd.Series, compared_in_order: bool) -> pd.Series:
+    """A text column as GX gets it. GX copies the whole batch frame several times for every
+    expectation on a column with nulls, and pandas' text columns (``str``) are the dearest to
+    copy (each copy re-checks every value is text). A timestamp column GX compares in order
+    (``thoi_diem:*``, ``thoi_diem_ket_thuc``: real ``yyyyMMddHHmmss`` instants, else null;
+    ``ngay_thang:*``: their ``yyyyMMdd`` dates) is given as the instants it names (datetime64,
+    null = NaT, to the second): the same order as the fixed-width texts, and Data Docs show
+    them as ``2025-01-05T08:30:00``. Any other text column that is not compared in order (``ref``) is
+    given as a categorical, like the frame's other text columns: equal values stay equal, nulls
+    stay null. Everything else is given as it is."""
+    if not pd.api.types.is_string_dtype(values.dtype) or isinstance(values.dtype, pd.CategoricalDtype):
+        return values
+    if compared_in_order:
+        fmt = next((f for prefix, f in _INSTANT_FORMATS if column.startswith(prefix)), None)
+        return values if fmt is None else pd.to_datetime(values, format=fmt).astype("datetime64[s]")
+    return values.astype("category")
 
 
 def _failing_index(res: dict) -> list[int] | None:
