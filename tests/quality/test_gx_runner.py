@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from parreport.quality.frames import records_frame
 from parreport.quality.gx_runner import run_suites
@@ -180,3 +181,26 @@ def test_timestamps_compared_in_order_reach_gx_as_the_instants_they_name_with_th
     samples = {r["expectation_config"]["meta"]["quy_tac"]: r["result"]["partial_unexpected_list"] for r in shown["results"]}
     assert samples["K_before_T"][0] == ["2025-01-05T08:59:59", "2025-01-05T09:00:00"]
     assert samples["due_before_receipt"][0] == ["2025-01-04T00:00:00", "2025-01-05T00:00:00"]
+
+
+def test_instants_are_read_as_pandas_reads_them_and_a_text_that_is_no_instant_is_refused():
+    import numpy as np
+
+    from parreport.quality.gx_runner import GXRunError, _for_gx, _instants
+
+    rng = np.random.default_rng(5)
+    seconds = rng.integers(-62_135_596_800, 253_402_300_799, 5_000)  # 0001-01-01 … 9999-12-31 23:59:59
+    texts = [pd.Timestamp(int(s), unit="s").strftime("%Y%m%d%H%M%S").rjust(14, "0") for s in seconds]
+    texts += ["00010101000000", "99991231235959", "20240229235959", "20000229000000", "19000228235959", None, None]
+    values = pd.DataFrame({"t": np.array(texts, dtype=object)})["t"]
+    assert _instants(values, 14).equals(pd.to_datetime(values, format="%Y%m%d%H%M%S").astype("datetime64[s]"))
+    dates = values.str.slice(0, 8)
+    assert _instants(dates, 8).equals(pd.to_datetime(dates, format="%Y%m%d").astype("datetime64[s]"))
+    # texts that name no instant (pandas reads the 60th second and the 13 digits): refused, loudly
+    for bad in ("20250230000000", "20251301000000", "20250131240000", "20250131235960", "00000101000000",
+                "2025013100000x", "202501310000001", "2025013100000", "2025013100000đ"):
+        odd = pd.Series([bad, "20250105090000", None], dtype="str")
+        assert _instants(odd, 14) is None, bad
+        with pytest.raises(GXRunError):
+            _for_gx("thoi_diem:NgayTiepNhan", odd, True)
+    assert _instants(pd.Series(["20250229", "20250105"], dtype="str"), 8) is None

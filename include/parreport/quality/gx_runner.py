@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .suites import load_suite_dicts
@@ -299,7 +300,8 @@ def _narrow(frame: pd.DataFrame, expectations: list[dict]) -> pd.DataFrame:
 # Expectations that compare a column's values in order (the others test equality, membership,
 # a pattern or uniqueness).
 _ORDER_COMPARISONS = ("expect_column_pair_values_a_to_be_greater_than_b", "expect_column_values_to_be_between")
-_INSTANT_FORMATS = (("thoi_diem", "%Y%m%d%H%M%S"), ("ngay_thang:", "%Y%m%d"))
+# Timestamp columns by name prefix (frames.timestamp_columns): the width of their texts.
+_INSTANT_WIDTHS = (("thoi_diem", 14), ("ngay_thang:", 8))
 
 
 def _for_gx(column: str, values: pd.Series, compared_in_order: bool) -> pd.Series:
@@ -309,15 +311,57 @@ def _for_gx(column: str, values: pd.Series, compared_in_order: bool) -> pd.Serie
     (``thoi_diem:*``, ``thoi_diem_ket_thuc``: real ``yyyyMMddHHmmss`` instants, else null;
     ``ngay_thang:*``: their ``yyyyMMdd`` dates) is given as the instants it names (datetime64,
     null = NaT, to the second): the same order as the fixed-width texts, and Data Docs show
-    them as ``2025-01-05T08:30:00``. Any other text column that is not compared in order (``ref``) is
-    given as a categorical, like the frame's other text columns: equal values stay equal, nulls
-    stay null. Everything else is given as it is."""
+    them as ``2025-01-05T08:30:00``. Any other text column that is not compared in order
+    (``ref``) is given as a categorical, like the frame's other text columns: equal values stay
+    equal, nulls stay null. Everything else is given as it is."""
     if not pd.api.types.is_string_dtype(values.dtype) or isinstance(values.dtype, pd.CategoricalDtype):
         return values
     if compared_in_order:
-        fmt = next((f for prefix, f in _INSTANT_FORMATS if column.startswith(prefix)), None)
-        return values if fmt is None else pd.to_datetime(values, format=fmt).astype("datetime64[s]")
+        width = next((w for prefix, w in _INSTANT_WIDTHS if column.startswith(prefix)), None)
+        if width is None:
+            return values
+        instants = _instants(values, width)
+        if instants is None:
+            raise GXRunError(f"cột {column} có giá trị không phải thời điểm yyyyMMddHHmmss / ngày yyyyMMdd hợp lệ "
+                             f"(lỗi khi dựng bảng dữ liệu, không phải lỗi dữ liệu)")
+        return instants
     return values.astype("category")
+
+
+def _instants(values: pd.Series, width: int) -> pd.Series | None:
+    """Fixed-width ``yyyyMMddHHmmss`` (``width`` 14) or ``yyyyMMdd`` (8) texts (null = NaT) as
+    datetime64[s], read digit by digit with numpy: pandas' ``to_datetime`` takes five times as
+    long for the first format (a quarter of GX's time at 250,000 dossiers) and reads some texts
+    that name no instant (a 60th second, 13 digits). None when any text is not ``width`` ASCII
+    digits naming a real instant."""
+    present = values.notna().to_numpy()
+    try:
+        raw = values.to_numpy()[present].astype(f"S{width + 1}")  # a longer text keeps one more byte
+    except (UnicodeEncodeError, ValueError):
+        return None
+    d = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, width + 1).astype(np.int64) - 48
+    if not ((d[:, width] == -48).all() and ((d[:, :width] >= 0) & (d[:, :width] <= 9)).all()):
+        return None
+
+    def number(first: int, end: int) -> np.ndarray:
+        out = np.zeros(len(d), dtype=np.int64)
+        for i in range(first, end):
+            out = out * 10 + d[:, i]
+        return out
+
+    year, month, day = number(0, 4), number(4, 6), number(6, 8)
+    hour, minute, second = (number(8, 10), number(10, 12), number(12, 14)) if width == 14 else (0, 0, 0)
+    if not ((year >= 1) & (month >= 1) & (month <= 12)).all():
+        return None
+    month_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype("timedelta64[M]")
+    first_day = month_start.astype("datetime64[D]")
+    days_in_month = ((month_start + np.timedelta64(1, "M")).astype("datetime64[D]") - first_day).astype(np.int64)
+    if not ((day >= 1) & (day <= days_in_month) & (hour <= 23) & (minute <= 59) & (second <= 59)).all():
+        return None
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[s]")
+    out[present] = ((first_day + (day - 1).astype("timedelta64[D]")).astype("datetime64[s]")
+                    + np.asarray(hour * 3600 + minute * 60 + second, dtype=np.int64).astype("timedelta64[s]"))
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 def _failing_index(res: dict) -> list[int] | None:
