@@ -204,3 +204,30 @@ def test_instants_are_read_as_pandas_reads_them_and_a_text_that_is_no_instant_is
         with pytest.raises(GXRunError):
             _for_gx("thoi_diem:NgayTiepNhan", odd, True)
     assert _instants(pd.Series(["20250229", "20250105"], dtype="str"), 8) is None
+
+
+def test_a_frame_validated_in_two_parts_gives_the_outcomes_order_quarantine_and_result_json_of_one(
+        tmp_path, monkeypatch):
+    """A large, wide frame goes to GX in two parts (expectations on columns without nulls; the
+    others on a frame of their own columns): the outcomes (and their order, which KiemTra
+    follows), the failing rows, the quarantine and the merged result JSON are those of one
+    part; only each result's batch says which part computed it. Data Docs show both parts."""
+    from parreport.quality import gx_runner
+
+    whole = _validated_world(tmp_path / "whole", monkeypatch, plain=False)
+    monkeypatch.setattr(gx_runner, "SPLIT_MIN_ROWS", 0)
+    monkeypatch.setattr(gx_runner, "SPLIT_MIN_COLUMNS", 0)
+    parts = _validated_world(tmp_path / "parts", monkeypatch, plain=False)
+    assert parts["outcomes"] == whole["outcomes"]
+    assert parts["quarantine"] == whole["quarantine"] and parts["checks"] == whole["checks"]
+    moved = 0
+    for name, result in parts["evidence"].items():
+        for r in result["results"]:
+            batch = r["expectation_config"]["kwargs"].pop("batch_id")
+            moved += batch.endswith("_cot_co_o_trong")
+        for r in whole["evidence"][name]["results"]:
+            r["expectation_config"]["kwargs"].pop("batch_id")
+    assert moved > 10  # the ho_so and danh_gia suites were validated in two parts
+    assert parts["evidence"] == whole["evidence"]
+    pages = {p.name for p in (tmp_path / "parts").rglob("validations/**/*.html")}
+    assert {"kho_du_lieu-ho_so.html", "kho_du_lieu-ho_so_cot_co_o_trong.html"} <= pages

@@ -240,23 +240,37 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
                 skipped.append(_outcome(name, e, None, skipped=reason))
             else:
                 kept.append(e)
-        suite = gx.ExpectationSuite(name=f"{name}", expectations=[dict(e) for e in kept],
-                                    meta=dict(spec.get("meta", {})))
-        if len(suite.expectations) != len(kept):
-            raise GXRunError(f"bộ kỳ vọng {name}: {len(kept) - len(suite.expectations)} kỳ vọng không hợp lệ")
-        suite = ctx.suites.add(suite)
-        batch_def = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}_toan_bo")
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(
-            name=f"kiem_tra_{name}", data=batch_def, suite=suite))
-        with memoised_expectation_configuration():
-            vr = vd.run(batch_parameters={"dataframe": _narrow(frame, kept)}, expectation_parameters=parameters,
-                        result_format=_RESULT, run_id=run_id)
+        results, evidence, position = [], None, {id(e): i for i, e in enumerate(kept)}
+        for part, exps in _parts(name, frame, kept):
+            suite = gx.ExpectationSuite(name=part, expectations=[dict(e) for e in exps],
+                                        meta=dict(spec.get("meta", {})))
+            if len(suite.expectations) != len(exps):
+                raise GXRunError(f"bộ kỳ vọng {name}: {len(exps) - len(suite.expectations)} kỳ vọng không hợp lệ")
+            suite = ctx.suites.add(suite)
+            batch_def = source.add_dataframe_asset(part).add_batch_definition_whole_dataframe(f"{part}_toan_bo")
+            vd = ctx.validation_definitions.add(gx.ValidationDefinition(
+                name=f"kiem_tra_{part}", data=batch_def, suite=suite))
+            with memoised_expectation_configuration():
+                vr = vd.run(batch_parameters={"dataframe": _narrow(frame, exps)}, expectation_parameters=parameters,
+                            result_format=_RESULT, run_id=run_id)
+            order = _gx_order(exps)  # GX answers in this order: map each result back to its expectation
+            results += [(position[id(exps[order[k]])], r) for k, r in enumerate(vr.results)]
+            evidence = evidence or vr.to_json_dict()
+        place = {i: k for k, i in enumerate(_gx_order(kept))}  # as GX orders the whole suite
+        results.sort(key=lambda pair: place[pair[0]])
         if docs_dir is not None:
+            if len(results) != len(evidence["results"]):  # validated in parts: one result, as GX gives one
+                evidence["results"] = [r.to_json_dict() for _, r in results]
+                ok = sum(1 for _, r in results if r.success)
+                evidence["success"] = ok == len(results)
+                evidence["statistics"] = {"evaluated_expectations": len(results), "successful_expectations": ok,
+                                          "unsuccessful_expectations": len(results) - ok,
+                                          "success_percent": 100 * ok / len(results) if results else None}
             (docs_dir / "ket_qua").mkdir(parents=True, exist_ok=True)
             (docs_dir / "ket_qua" / f"{name}.json").write_text(
-                json.dumps(vr.to_json_dict(), ensure_ascii=False, default=str), encoding="utf-8")
+                json.dumps(evidence, ensure_ascii=False, default=str), encoding="utf-8")
         items: list[ExpectationOutcome] = []
-        for r in vr.results:
+        for _, r in results:
             cfg = r.expectation_config
             exc = r.exception_info or {}
             if exc.get("raised_exception"):
@@ -270,6 +284,44 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
         if timings is not None:
             timings["data_docs"] = time.perf_counter() - started
     return outcomes
+
+
+# When a kind's frame is validated in two parts (see _parts): at least this many rows and
+# columns, and the second part's name (its own validation result in Data Docs).
+SPLIT_MIN_ROWS, SPLIT_MIN_COLUMNS = 2_000, 40
+SPARSE_PART = "{name}_cot_co_o_trong"
+
+
+def _parts(name: str, frame: pd.DataFrame, kept: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The suite's expectations as GX is given them: one part, or — for a large, wide frame —
+    two: the expectations on columns without nulls (suite ``name``), and those on columns with
+    nulls and the column pairs and lists GX first rids of missing values (``name_cot_co_o_trong``,
+    on a frame of only their columns). GX copies its whole batch frame several times for each
+    expectation of the second kind (once to drop the nulls, then for every metric), and only
+    once per expectation, a few rows, for the first: on a frame of only its own columns each
+    copy is a fraction of the wide one (measured: GX 7.1 → 6.3 s CPU at 250,000 dossiers, 3.6 →
+    2.9 s at 6,000). Verdicts do not depend on the parts; results are merged back in the order
+    GX gives for the whole suite (:func:`_gx_order`)."""
+    if len(frame) < SPLIT_MIN_ROWS or len(frame.columns) < SPLIT_MIN_COLUMNS:
+        return [(name, kept)]
+    with_nulls = set(frame.columns[frame.isna().any().to_numpy()])
+    sparse = [e for e in kept if set(_columns_of(e)) & with_nulls
+              or (e.get("kwargs") or {}).get("ignore_row_if") not in (None, "never", "neither")]
+    dense = [e for e in kept if not any(e is x for x in sparse)]
+    if not sparse or not dense:
+        return [(name, kept)]
+    return [(name, dense), (SPARSE_PART.format(name=name), sparse)]
+
+
+def _gx_order(expectations: list[dict]) -> list[int]:
+    """The order in which GX 1.x validates (and answers) a suite's expectations: grouped by
+    ``column``, groups in order of first appearance, those without one as one group
+    (``Validator.process_expectations_for_validation``). Indices into ``expectations``."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(expectations):
+        column = (e.get("kwargs") or {}).get("column")
+        groups.setdefault(column if isinstance(column, str) else "\0none", []).append(i)
+    return [i for group in groups.values() for i in group]
 
 
 # GX's own result format, chosen for what the pipeline needs: BASIC (counts and a sample of the
@@ -325,7 +377,8 @@ def _for_gx(column: str, values: pd.Series, compared_in_order: bool) -> pd.Serie
             raise GXRunError(f"cột {column} có giá trị không phải thời điểm yyyyMMddHHmmss / ngày yyyyMMdd hợp lệ "
                              f"(lỗi khi dựng bảng dữ liệu, không phải lỗi dữ liệu)")
         return instants
-    return values.astype("category")
+    codes, categories = pd.factorize(values)  # in order of appearance: nothing sorts 250,000 refs
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index, name=values.name)
 
 
 def _instants(values: pd.Series, width: int) -> pd.Series | None:
