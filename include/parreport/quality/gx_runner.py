@@ -1,19 +1,22 @@
 """Running the suites of ``expectations/`` through the Great Expectations 1.x API.
 
 One ephemeral GX context per validation run: a pandas data source with one dataframe asset per
-record kind, the suites, and one ValidationDefinition per suite, run on the kind's frame
-narrowed to the columns its suite names. GX's result format is BASIC (counts and a sample of
+record kind, the suites, and one ValidationDefinition per suite (two for a large, wide frame:
+:func:`_parts`), run on the kind's frame narrowed to the columns its suite names. GX's result format is BASIC (counts and a sample of
 failing values) with ``return_unexpected_index_query``: the frame's index is the staged rows'
 ``seq``, so GX's index query lists every failing record (no cap, no dict per row). The
 validation results (JSON) and one Data Docs site, built once after the last suite, go to the
 run's own directory.
 
 Where GX's time goes (profiled with py-spy and cProfile): at a department's size almost all of
-it is GX's own planning and bookkeeping per expectation (about 15 ms each, 157 expectations),
-whatever the rows; at 250,000 dossiers, pandas copying the whole narrowed frame (83 columns)
-three times for every expectation on a column that has nulls. Cut here without changing GX or
-a verdict: the modules GX imports only for expectations the suites do not use are loaded
-lazily (:func:`import_gx`).
+it is GX's own planning and bookkeeping per expectation (157 expectations), whatever the rows;
+at 250,000 dossiers, pandas copying the narrowed frame several times for every expectation on
+a column that has nulls. Cut here without changing GX's files or a verdict: the modules GX
+imports only for expectations the suites do not use are loaded lazily (:func:`import_gx`);
+each expectation builds its configuration once per validation
+(:func:`memoised_expectation_configuration`, GX 1.24.1 only); text columns reach GX in dtypes
+cheap to copy (:func:`_for_gx`); a large, wide frame is validated in two parts, merged back
+(:func:`_parts`).
 """
 from __future__ import annotations
 
@@ -288,7 +291,7 @@ def run_suites(frames: dict[str, pd.DataFrame], parameters: dict[str, Any], *, r
 
 # When a kind's frame is validated in two parts (see _parts): at least this many rows and
 # columns, and the second part's name (its own validation result in Data Docs).
-SPLIT_MIN_ROWS, SPLIT_MIN_COLUMNS = 2_000, 40
+SPLIT_MIN_ROWS, SPLIT_MIN_COLUMNS = 50_000, 40
 SPARSE_PART = "{name}_cot_co_o_trong"
 
 
@@ -299,9 +302,10 @@ def _parts(name: str, frame: pd.DataFrame, kept: list[dict]) -> list[tuple[str, 
     on a frame of only their columns). GX copies its whole batch frame several times for each
     expectation of the second kind (once to drop the nulls, then for every metric), and only
     once per expectation, a few rows, for the first: on a frame of only its own columns each
-    copy is a fraction of the wide one (measured: GX 7.1 → 6.3 s CPU at 250,000 dossiers, 3.6 →
-    2.9 s at 6,000). Verdicts do not depend on the parts; results are merged back in the order
-    GX gives for the whole suite (:func:`_gx_order`)."""
+    copy is a fraction of the wide one. Measured (GX's CPU time, one process, same frames): 6.9 →
+    6.2 s at 250,000 dossiers; no gain at 6,000 (the second part's fixed cost), hence
+    :data:`SPLIT_MIN_ROWS`. Verdicts do not depend on the parts; results are merged back in the
+    order GX gives for the whole suite (:func:`_gx_order`)."""
     if len(frame) < SPLIT_MIN_ROWS or len(frame.columns) < SPLIT_MIN_COLUMNS:
         return [(name, kept)]
     with_nulls = set(frame.columns[frame.isna().any().to_numpy()])
