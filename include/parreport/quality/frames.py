@@ -321,8 +321,9 @@ def _typed(column: str, values: list | np.ndarray) -> Any:
     types and even timestamp texts then move as small integer codes through GX's set look-ups,
     regexes and the row copies it makes per expectation (measured: GX's time at 100,000
     dossiers halves against pandas' string dtype). ``ref`` and the columns of :data:`_TEXT`
-    stay plain text. Categories are in order of appearance (factorised, not sorted: nothing
-    reads their order)."""
+    stay plain text (GX itself is given them as a categorical and as datetimes, cheaper to copy:
+    ``gx_runner._for_gx``). Categories are in order of appearance (factorised, not sorted:
+    nothing reads their order)."""
     if column == "seq":
         return np.asarray(values, dtype=np.int64)
     if column.startswith(("so:", "gia_min:", "vi_tri:")):
