@@ -18,8 +18,10 @@ generated records).
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 import msgspec
 from msgspec.structs import astuple
@@ -102,8 +104,10 @@ def _struct_frame(kind: str, seqs: list[int], recs: list) -> dict[str, list]:
     cols["ref"] = [v or None for v in ref]
     cols["kieu:$"] = ["object"] * n
     deep: dict[str, list] = {}
-    for key, spec in fields.items():
-        vals = list(map(attrgetter(key), recs))
+    # one tuple per field (the struct's fields are the contract's, in order): a pass over each
+    # record, not over every record once per field
+    by_field = zip(*map(astuple, recs)) if recs else ([] for _ in fields)
+    for (key, spec), vals in zip(fields.items(), by_field):
         k = spec.kind
         cols[f"kieu:{key}"] = _kieu(spec, vals)
         if k == ENUM:
@@ -218,10 +222,30 @@ def _columns(kind: str) -> list[str]:
     return _COLUMNS[kind]
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused while a chunk is built: building one allocates
+    hundreds of thousands of lists and tuples, none in a cycle, and the collector would walk
+    every live object again and again (measured: 15-20 % of a chunk's CPU time). Reference
+    counting still frees everything; the collector runs again as soon as the chunk is built."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def chunk_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, Any]:
     """The typed columns (:func:`.frames.typed_chunk`) of staged rows ``(seq, JSON text)`` in
     ``seq`` order: records that fit the contract's shape are read the fast way, the others by
     :func:`.frames.record_columns`."""
+    with _no_cycle_collection():
+        return _chunk_from_texts(kind, rows)
+
+
+def _chunk_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, Any]:
     decode = _decoder(kind).decode
     seqs, recs, others = [], [], []
     for seq, text in rows:

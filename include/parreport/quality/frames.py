@@ -89,6 +89,7 @@ __all__ = [
     "KIND_FIELDS",
     "derived_dossier_columns",
     "timestamp_columns",
+    "valid_timestamps",
 ]
 
 ABSENT = "absent"
@@ -412,9 +413,34 @@ def timestamp_columns(cols: dict[str, list], name: str, texts: list) -> None:
     """``ngay:``, ``thoi_diem:`` and ``ngay_thang:`` of a timestamp field from its texts (a
     non-empty string, else None)."""
     cols[f"ngay:{name}"] = texts
-    inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
-    cols[f"thoi_diem:{name}"] = inst
-    cols[f"ngay_thang:{name}"] = [t[:8] if t is not None else None for t in inst]
+    valid = valid_timestamps(texts).tolist()
+    cols[f"thoi_diem:{name}"] = [t if ok else None for t, ok in zip(texts, valid)]
+    cols[f"ngay_thang:{name}"] = [t[:8] if ok else None for t, ok in zip(texts, valid)]
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def valid_timestamps(texts: list) -> np.ndarray:
+    """:func:`.contract.valid_timestamp` of every item of ``texts`` (strings or None) at once:
+    a real ``yyyyMMddHHmmss`` instant is 14 ASCII digits naming a calendar date (year 1 to
+    9999, leap years Gregorian), hour ≤ 23, minute ≤ 59, second ≤ 59."""
+    n = len(texts)
+    filled = [t if type(t) is str else "" for t in texts]
+    # numpy's fixed-width text drops trailing NULs, so the length is Python's
+    right_length = np.fromiter(map(len, filled), dtype=np.intp, count=n) == 14
+    if not right_length.any():
+        return right_length
+    codes = np.asarray(filled, dtype="U14").view(np.uint32).reshape(n, 14) - np.uint32(48)  # wraps below '0'
+    ok = right_length & (codes <= 9).all(axis=1)
+    pairs = codes[:, 0::2].astype(np.int32) * 10 + codes[:, 1::2].astype(np.int32)  # yy yy MM dd HH mm ss
+    year, month, day = pairs[:, 0] * 100 + pairs[:, 1], pairs[:, 2], pairs[:, 3]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    last_day = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
+    ok &= (year >= 1) & month_ok & (day >= 1) & (day <= last_day)
+    ok &= (pairs[:, 4] <= 23) & (pairs[:, 5] <= 59) & (pairs[:, 6] <= 59)
+    return ok
 
 
 def derived_dossier_columns(cols: dict[str, list], n_all: list, n_auto: list) -> None:
