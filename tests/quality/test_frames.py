@@ -42,3 +42,27 @@ def test_an_empty_column():
     cols: dict = {}
     timestamp_columns(cols, "X", [])
     assert cols == {"ngay:X": [], "thoi_diem:X": [], "ngay_thang:X": []}
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "string", "absent", "10", "x|y"])),
+                         max_size=8), min_size=1, max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_chunks_join_as_pandas_unites_categoricals(chunks):
+    import numpy as np
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    from parreport.quality.frames import frame_of, typed_chunk
+
+    typed = [typed_chunk({"seq": list(range(len(c))), "kieu:X": c}) for c in chunks]
+    pieces = [t["kieu:X"] for t in typed]
+    known = next((x.categories for x in pieces if len(x.categories)), None)
+    got = frame_of(typed)["kieu:X"].array
+    assert isinstance(got, pd.Categorical)
+    assert [None if v != v else v for v in got.tolist()] == [v for c in chunks for v in c]
+    if known is not None:  # as pandas unites them (an all-null chunk given the others' type)
+        expected = union_categoricals([x if len(x.categories) else
+                                       pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0])
+                                       for x in pieces])
+        assert list(got.categories) == list(expected.categories) and got.categories.dtype == expected.categories.dtype
+        assert np.array_equal(got.codes, expected.codes)

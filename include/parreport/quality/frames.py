@@ -352,14 +352,27 @@ def frame_of(chunks: list[dict[str, Any]]) -> pd.DataFrame:
             columns[c] = pieces[0]
         elif all(isinstance(x, pd.Categorical) for x in pieces):
             known = next((x.categories for x in pieces if len(x.categories)), None)
-            if known is not None:  # an all-null chunk's categories have no type of their own
-                pieces = [x if len(x.categories) else pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0])
-                          for x in pieces]
-            columns[c] = union_categoricals(pieces)
+            if known is not None:
+                columns[c] = _united(pieces)
+            else:  # no chunk has a value
+                columns[c] = union_categoricals(pieces)
         else:
             columns[c] = np.concatenate([np.asarray(x) for x in pieces])
         del pieces
     return pd.DataFrame(columns, index=index)
+
+
+def _united(pieces: list[pd.Categorical]) -> pd.Categorical:
+    """``union_categoricals(pieces)`` (categories in order of appearance, chunk after chunk), with
+    one hash pass over the chunks' categories: each is numbered once in the united categories and
+    each chunk's codes are looked up in that numbering."""
+    numbers, categories = pd.factorize(np.concatenate([np.asarray(x.categories, dtype=object) for x in pieces]))
+    codes, start = [], 0
+    for x in pieces:
+        mine = numbers[start:start + len(x.categories)]
+        start += len(x.categories)
+        codes.append(np.where(x.codes >= 0, mine[np.maximum(x.codes, 0)] if len(mine) else -1, -1))
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
 
 
 def _number(v: Any) -> float | None:
