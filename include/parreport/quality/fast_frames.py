@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, Literal, Optional, Union
 
 import msgspec
 from msgspec.structs import astuple
@@ -41,6 +41,8 @@ _TEXT_KINDS = (STR, TS, ENUM)
 def _python_type(spec: Spec, name: str) -> Any:
     """The type msgspec decodes a field of ``spec`` into: exactly its JSON kind, or null."""
     k = spec.kind
+    if k == ENUM and spec.values:  # one shared string object per code ("" is absent)
+        return Optional[Literal[("",) + tuple(spec.values)]]
     if k in _TEXT_KINDS:
         return Optional[str]
     if k == NUM:
