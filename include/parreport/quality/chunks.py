@@ -2,8 +2,8 @@
 core the machine gives the task.
 
 Reading records into columns is Python work, one chunk of :data:`CHUNK` staged rows at a time.
-A partition of one chunk is built here, in the task's process. When there is a second chunk,
-helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core beyond the first, at
+A partition of fewer than :data:`HELPERS_FROM` chunks is built here, in the task's process.
+From that many on, helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core beyond the first, at
 most 3) are started at once and take chunks while this process reads the store and builds a
 chunk itself whenever the helpers already have two each in hand (so nobody waits for the other,
 and the texts in memory stay bounded). A helper is a fresh interpreter running
@@ -35,6 +35,10 @@ __all__ = ["CHUNK", "batches", "build_chunks", "helper_count"]
 
 # How many staged records one chunk is built from (bounded memory per chunk).
 CHUNK = 20_000
+# Helpers start only for a partition of at least this many chunks: a helper's start (a fresh
+# interpreter importing numpy, pandas, msgspec: ~1 s of CPU) is about one dossier chunk's work,
+# and more than three cheap rating chunks' (measured at 250,000 dossiers, 58,000 ratings).
+HELPERS_FROM = 4
 
 
 def helper_count() -> int:
@@ -148,11 +152,11 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
             done[position] = chunk_from_texts(kind, batch)
 
     parts = iter(parts)
-    head = list(itertools.islice(parts, 2))  # a second chunk? then the helpers start before the first
+    head = list(itertools.islice(parts, HELPERS_FROM))  # enough chunks? then the helpers start before the first
     try:
         for position, batch in enumerate(itertools.chain(head, parts)):
             done.append(None)
-            if pool is None and helpers and len(head) > 1:
+            if pool is None and helpers and len(head) >= HELPERS_FROM:
                 try:
                     pool = _pool(helpers)
                 except Exception as exc:
