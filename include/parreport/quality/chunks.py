@@ -3,9 +3,9 @@ core the machine gives the task.
 
 Reading records into columns is Python work, one chunk of :data:`CHUNK` staged rows at a time.
 A partition of fewer than :data:`HELPERS_FROM` chunks is built here, in the task's process.
-From that many on, helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core beyond the first, at
-most 3) are started at once and take chunks while this process reads the store and builds a
-chunk itself whenever the helpers already have two each in hand (so nobody waits for the other,
+From that many on, helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core
+beyond the first, at most 3) are started at once and take chunks while this process reads the
+store and builds a chunk itself whenever the helpers already have two each in hand (so nobody waits for the other,
 and the texts in memory stay bounded). A helper is a fresh interpreter running
 :mod:`.frame_helper` (``python -m parreport.quality.frame_helper``): nothing of the task's
 threads, sockets or locks is copied, and it imports only the frame modules — not the task's

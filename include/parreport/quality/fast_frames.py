@@ -3,18 +3,20 @@
 Almost every staged record is well formed: each field the contract defines is absent, null or
 of its JSON kind, nested lists hold objects, and nothing else is there (extraction keeps only
 the contract's fields). msgspec decodes such a record straight from the store's JSON text
-into a struct that declares exactly that shape (``forbid_unknown_fields``, no coercion); a
-record it refuses — a type error, an unknown field, ``3.0`` in a count, ``NaN``, a record that
-is not an object — is decoded as it is and flattened by :func:`.frames.record_columns`, the
-general reading, which is what defines every column.
+into a struct that declares exactly that shape (``forbid_unknown_fields``, no coercion; a code
+field as the literals the contract lists, so that each code is one shared string); a record it
+refuses — a type error, an unknown field, a code the contract does not list, ``3.0`` in a
+count, ``NaN``, a record that is not an object — is decoded as it is and flattened by
+:func:`.frames.record_columns`, the general reading, which is what defines every column; its
+row is written over in place.
 
 For a record that fits, most facts of the general reading are known without looking: a text
 field holds a string or nothing, so its ``kieu:`` column is ``string`` or ``absent``; there is
 no field the contract does not define, so ``ngay_ngoai_hop_dong`` is ``khong_co``; null and
-absent read the same in every column. What is left is done column by column over the structs
-(attribute reads, no type dispatch). Both readings give the same frame, row for row and column
-for column (tests/quality/test_fast_frames.py, on the fixtures, the sandbox's data and
-generated records).
+absent read the same in every column. What is left is done in one pass over each record's
+fields, then column by column with numpy (the items of the lists flattened, a record's set of
+codes as a bit mask). Both readings give the same frame, row for row and column for column
+(tests/quality/test_fast_frames.py, on the fixtures, the sandbox's data and generated records).
 """
 from __future__ import annotations
 
@@ -289,23 +291,27 @@ def chunk_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, An
 
 def _chunk_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, Any]:
     decode = _decoder(kind).decode
-    seqs, recs, others = [], [], []
+    nothing = decode(b"{}")  # holds the place of a record that does not fit
+    seqs, recs, others, where = [], [], [], []
     for seq, text in rows:
         try:
             recs.append(decode(text))
         except msgspec.DecodeError:  # a ValidationError too: the record does not fit
+            where.append(len(recs))
+            recs.append(nothing)
             others.append((seq, json_loads(text)))
-            continue
         seqs.append(seq)
-    if not recs:
+    if len(others) == len(recs):
         return typed_chunk(record_columns(kind, others))
     fast = _struct_frame(kind, seqs, recs)
     del recs
-    if not others:
-        return typed_chunk({c: fast[c] for c in _columns(kind)})
-    general = record_columns(kind, others)
-    order = np.argsort(np.asarray(seqs + general["seq"], dtype=np.int64), kind="stable")
-    return typed_chunk({c: np.asarray(fast[c] + general[c], dtype=object)[order] for c in _columns(kind)})
+    if others:  # their rows are written over by the general reading, in place
+        general = record_columns(kind, others)
+        for c in _columns(kind):
+            column = fast[c]
+            for i, value in zip(where, general[c]):
+                column[i] = value
+    return typed_chunk({c: fast[c] for c in _columns(kind)})
 
 
 def frame_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> pd.DataFrame:
