@@ -82,8 +82,9 @@ class _Helpers:
     @staticmethod
     def _start() -> subprocess.Popen:
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])  # the folder holding the parreport package
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        root = Path(__file__).resolve().parents[2]  # the folder holding the parreport package
+        if root.name not in ("site-packages", "dist-packages"):  # a source tree: the helper finds it too
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
         return subprocess.Popen([sys.executable, "-m", "parreport.quality.frame_helper"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, env=env, close_fds=True)
 
