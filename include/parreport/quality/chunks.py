@@ -140,6 +140,7 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
     done: list[dict[str, Any] | None] = []
     waiting: deque[tuple[int, Future, list]] = deque()  # (position, future, the batch itself)
     pool: _Helpers | None = None
+    sent = 0
 
     def settle(position: int, future: Future, batch: list) -> None:
         nonlocal helpers
@@ -169,14 +170,17 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
             if position == 0 or not helpers or pool is None or len(waiting) >= 2 * helpers:
                 done[position] = chunk_from_texts(kind, batch)  # this process's turn
                 continue
-            try:
-                waiting.append((position, pool.submit(chunk_from_texts, kind, batch), batch))
+            try:  # plain tuples travel lighter than the store's rows
+                waiting.append((position, pool.submit(chunk_from_texts, kind, list(map(tuple, batch))), batch))
+                sent += 1
             except Exception:  # the pool is broken: settle() builds it here
                 failed: Future = Future()
                 failed.set_exception(RuntimeError("tiến trình phụ không nhận việc"))
                 waiting.append((position, failed, batch))
         while waiting:
             settle(*waiting.popleft())
+        if pool is not None:
+            log.info("%s: %d phần dữ liệu, %d phần do %d tiến trình phụ dựng", kind, len(done), sent, helpers)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
