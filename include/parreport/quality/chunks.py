@@ -5,8 +5,8 @@ Reading records into columns is Python work, one chunk of :data:`CHUNK` staged r
 A partition of fewer than :data:`HELPERS_FROM` chunks is built here, in the task's process.
 From that many on, helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core
 beyond the first, at most 3) are started at once and take chunks while this process reads the
-store and builds a chunk itself whenever the helpers already have two each in hand (so nobody waits for the other,
-and the texts in memory stay bounded). A helper is a fresh interpreter running
+store and builds a chunk itself whenever the helpers already have two each in hand (so nobody
+waits for the other, and the texts in memory stay bounded). A helper is a fresh interpreter running
 :mod:`.frame_helper` (``python -m parreport.quality.frame_helper``): nothing of the task's
 threads, sockets or locks is copied, and it imports only the frame modules — not the task's
 main module, which multiprocessing would import again in each helper (under Airflow, its
@@ -76,7 +76,13 @@ class _Helpers:
         self._lock = threading.Lock()
         self._closed = False
         # started now, so that their imports overlap this process's first chunk
-        self._every = [self._start() for _ in range(count)]
+        self._every: list[subprocess.Popen] = []
+        try:
+            for _ in range(count):
+                self._every.append(self._start())
+        except Exception:
+            self.shutdown()
+            raise
         self._free = list(self._every)  # not yet taken by a thread
 
     @staticmethod
