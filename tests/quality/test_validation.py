@@ -6,6 +6,7 @@ expectations/ are the rulebook (an edit changes the next run)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from datetime import date, timedelta
@@ -348,6 +349,48 @@ def test_a_helper_process_that_fails_leaves_its_chunk_to_the_task(tmp_path, monk
     pd.testing.assert_frame_equal(got, expected)
     assert "không dùng được tiến trình phụ" in caplog.text
     assert len(parts) > 3
+
+
+def test_a_helper_process_killed_leaves_its_chunks_to_the_task(tmp_path, monkeypatch, caplog):
+    from parreport.quality.fast_frames import chunk_from_texts
+    from parreport.quality.frames import frame_of
+
+    rows = [(i, json.dumps(r)) for i, (r, _) in enumerate(HAND_MADE.values())]
+    parts = [rows[i:i + 3] for i in range(0, len(rows), 3)]
+    expected = frame_of([chunk_from_texts("ho_so", p) for p in parts])
+    started = []
+
+    def killed(helpers):
+        pool = chunks._Helpers(helpers)
+        for proc in pool._every:
+            proc.kill()
+            proc.wait()
+        started.append(pool)
+        return pool
+
+    monkeypatch.setattr(chunks, "_pool", killed)
+    with caplog.at_level("WARNING", logger="parreport.quality.chunks"):
+        got = frame_of(chunks.build_chunks("ho_so", parts, helpers=1))
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(started) == 1 and "không dùng được tiến trình phụ" in caplog.text
+
+
+def test_a_helper_process_builds_the_same_chunk_without_the_main_module():
+    from parreport.quality.fast_frames import chunk_from_texts
+    from parreport.quality.frames import frame_of
+
+    rows = [(i, json.dumps(r)) for i, (r, _) in enumerate(HAND_MADE.values())]
+    pool = chunks._Helpers(1)
+    try:
+        got = pool.submit(chunk_from_texts, "ho_so", rows).result(timeout=120)
+        pid = pool._every[0].pid
+        assert pool.submit(os.getpid).result(timeout=60) == pid  # built in the helper, not here
+        main = pool.submit(eval, "__import__('sys').modules['__main__'].__spec__.name").result(timeout=60)
+        assert main == "parreport.quality.frame_helper"  # not this process's main module, imported again
+    finally:
+        pool.shutdown()
+    assert pool._every[0].returncode == 0  # its input ended: it exited by itself
+    pd.testing.assert_frame_equal(frame_of([got]), frame_of([chunk_from_texts("ho_so", rows)]))
 
 
 def test_figures_read_only_a_validated_partition_and_leave_out_what_it_quarantined(tmp_path):

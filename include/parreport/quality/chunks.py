@@ -2,24 +2,30 @@
 core the machine gives the task.
 
 Reading records into columns is Python work, one chunk of :data:`CHUNK` staged rows at a time.
-A partition of one chunk is built here, in the task's process. From the second chunk on, helper
-processes (``PARREPORT_FRAME_WORKERS``, by default one per core beyond the first, at most 3)
-take chunks while this process reads the store and builds a chunk itself whenever the helpers
-already have two each in hand (so nobody waits for the other, and the texts in memory stay
-bounded). The helpers are started
-from a fresh ``forkserver`` (nothing of the task's threads, sockets or locks is copied) and
-load only this module. Where they cannot be started or break (a daemonic worker process that
-may have no children, a killed helper), the chunk is built here instead and the run says so in
-its log: the frames are the same either way.
+A partition of fewer than :data:`HELPERS_FROM` chunks is built here, in the task's process.
+From that many on, helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core
+beyond the first, at most 3) are started at once and take chunks while this process reads the
+store and builds a chunk itself whenever the helpers already have two each in hand (so nobody
+waits for the other, and the texts in memory stay bounded). A helper is a fresh interpreter running
+:mod:`.frame_helper` (``python -m parreport.quality.frame_helper``): nothing of the task's
+threads, sockets or locks is copied, and it imports only the frame modules — not the task's
+main module, which multiprocessing would import again in each helper (under Airflow, its
+command line: seconds). Where they cannot be started or break (a killed helper), the chunk is
+built here instead and the run says so in its log: the frames are the same either way.
 """
 from __future__ import annotations
 
+import itertools
 import logging
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
+import threading
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
 
 from .fast_frames import chunk_from_texts
 
@@ -29,6 +35,10 @@ __all__ = ["CHUNK", "batches", "build_chunks", "helper_count"]
 
 # How many staged records one chunk is built from (bounded memory per chunk).
 CHUNK = 20_000
+# Helpers start only for a partition of at least this many chunks: a helper's start (a fresh
+# interpreter importing numpy, pandas, msgspec: ~1 s of CPU) is about one dossier chunk's work,
+# and more than three cheap rating chunks' (measured at 250,000 dossiers, 58,000 ratings).
+HELPERS_FROM = 4
 
 
 def helper_count() -> int:
@@ -54,10 +64,80 @@ def batches(rows: Iterable[Any], size: int | None = None) -> Iterator[list]:
         yield batch
 
 
-def _pool(helpers: int) -> ProcessPoolExecutor:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["parreport.quality.chunks"])
-    return ProcessPoolExecutor(max_workers=helpers, mp_context=ctx)
+class _Helpers:
+    """``count`` helper processes (:mod:`.frame_helper`), each driven by a thread of its own:
+    :meth:`submit` sends a call to a free helper and its future holds the answer, as a
+    process pool's would. A helper that breaks fails its call and every later call of its
+    thread; the caller then builds those chunks itself."""
+
+    def __init__(self, count: int):
+        self._threads = ThreadPoolExecutor(max_workers=count, thread_name_prefix="parreport-frames")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._closed = False
+        # started now, so that their imports overlap this process's first chunk
+        self._every: list[subprocess.Popen] = []
+        try:
+            for _ in range(count):
+                self._every.append(self._start())
+        except Exception:
+            self.shutdown()
+            raise
+        self._free = list(self._every)  # not yet taken by a thread
+
+    @staticmethod
+    def _start() -> subprocess.Popen:
+        env = dict(os.environ)
+        root = Path(__file__).resolve().parents[2]  # the folder holding the parreport package
+        if root.name not in ("site-packages", "dist-packages"):  # a source tree: the helper finds it too
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
+        return subprocess.Popen([sys.executable, "-m", "parreport.quality.frame_helper"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, env=env, close_fds=True)
+
+    def _helper(self) -> subprocess.Popen:
+        proc = getattr(self._local, "proc", None)
+        if proc is None:
+            with self._lock:
+                proc = self._free.pop() if self._free else None
+            if proc is None:
+                raise RuntimeError("không còn tiến trình phụ")
+            self._local.proc = proc
+        return proc
+
+    def _call(self, function: Callable, args: tuple) -> Any:
+        proc = self._helper()
+        try:
+            pickle.dump((function, args), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+            ok, answer = pickle.load(proc.stdout)
+        except Exception as exc:
+            proc.kill()
+            raise RuntimeError(f"tiến trình phụ {proc.pid} dừng ({type(exc).__name__})") from exc
+        if not ok:
+            raise RuntimeError(answer)
+        return answer
+
+    def submit(self, function: Callable, *args: Any) -> Future:
+        if self._closed:
+            raise RuntimeError("tiến trình phụ đã đóng")
+        return self._threads.submit(self._call, function, args)
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        self._closed = True
+        self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
+        for proc in self._every:
+            try:
+                proc.stdin.close()  # the helper's input ends: it exits
+                proc.wait(timeout=10)
+            except Exception:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _pool(helpers: int) -> _Helpers:
+    return _Helpers(helpers)
 
 
 def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -> list[dict[str, Any]]:
@@ -65,7 +145,8 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
     helpers = helper_count() if helpers is None else helpers
     done: list[dict[str, Any] | None] = []
     waiting: deque[tuple[int, Future, list]] = deque()  # (position, future, the batch itself)
-    pool: ProcessPoolExecutor | None = None
+    pool: _Helpers | None = None
+    sent = 0
 
     def settle(position: int, future: Future, batch: list) -> None:
         nonlocal helpers
@@ -78,31 +159,34 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
             helpers = 0
             done[position] = chunk_from_texts(kind, batch)
 
+    parts = iter(parts)
+    head = list(itertools.islice(parts, HELPERS_FROM))  # enough chunks? then the helpers start before the first
     try:
-        for position, batch in enumerate(parts):
+        for position, batch in enumerate(itertools.chain(head, parts)):
             done.append(None)
+            if pool is None and helpers and len(head) >= HELPERS_FROM:
+                try:
+                    pool = _pool(helpers)
+                except Exception as exc:
+                    log.warning("không khởi động được tiến trình phụ (%s)", exc)
+                    helpers = 0
             for item in [w for w in waiting if w[1].done()]:  # what the helpers have finished
                 waiting.remove(item)
                 settle(*item)
-            if position == 0 or not helpers or len(waiting) >= 2 * helpers:  # the helpers have enough
-                done[position] = chunk_from_texts(kind, batch)
+            if position == 0 or not helpers or pool is None or len(waiting) >= 2 * helpers:
+                done[position] = chunk_from_texts(kind, batch)  # this process's turn
                 continue
-            if pool is None:
-                try:
-                    pool = _pool(helpers)
-                except Exception as exc:  # pragma: no cover - no forkserver on this platform
-                    log.warning("không khởi động được tiến trình phụ (%s)", exc)
-                    helpers = 0
-                    done[position] = chunk_from_texts(kind, batch)
-                    continue
-            try:
-                waiting.append((position, pool.submit(chunk_from_texts, kind, batch), batch))
+            try:  # plain tuples travel lighter than the store's rows
+                waiting.append((position, pool.submit(chunk_from_texts, kind, list(map(tuple, batch))), batch))
+                sent += 1
             except Exception:  # the pool is broken: settle() builds it here
                 failed: Future = Future()
                 failed.set_exception(RuntimeError("tiến trình phụ không nhận việc"))
                 waiting.append((position, failed, batch))
         while waiting:
             settle(*waiting.popleft())
+        if pool is not None:
+            log.info("%s: %d phần dữ liệu, %d phần do %d tiến trình phụ dựng", kind, len(done), sent, helpers)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -89,6 +89,7 @@ __all__ = [
     "KIND_FIELDS",
     "derived_dossier_columns",
     "timestamp_columns",
+    "valid_timestamps",
 ]
 
 ABSENT = "absent"
@@ -352,14 +353,27 @@ def frame_of(chunks: list[dict[str, Any]]) -> pd.DataFrame:
             columns[c] = pieces[0]
         elif all(isinstance(x, pd.Categorical) for x in pieces):
             known = next((x.categories for x in pieces if len(x.categories)), None)
-            if known is not None:  # an all-null chunk's categories have no type of their own
-                pieces = [x if len(x.categories) else pd.Categorical.from_codes(np.full(len(x), -1), categories=known[:0])
-                          for x in pieces]
-            columns[c] = union_categoricals(pieces)
+            if known is not None:
+                columns[c] = _united(pieces)
+            else:  # no chunk has a value
+                columns[c] = union_categoricals(pieces)
         else:
             columns[c] = np.concatenate([np.asarray(x) for x in pieces])
         del pieces
     return pd.DataFrame(columns, index=index)
+
+
+def _united(pieces: list[pd.Categorical]) -> pd.Categorical:
+    """``union_categoricals(pieces)`` (categories in order of appearance, chunk after chunk), with
+    one hash pass over the chunks' categories: each is numbered once in the united categories and
+    each chunk's codes are looked up in that numbering."""
+    numbers, categories = pd.factorize(np.concatenate([np.asarray(x.categories, dtype=object) for x in pieces]))
+    codes, start = [], 0
+    for x in pieces:
+        mine = numbers[start:start + len(x.categories)]
+        start += len(x.categories)
+        codes.append(np.where(x.codes >= 0, mine[np.maximum(x.codes, 0)] if len(mine) else -1, -1))
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
 
 
 def _number(v: Any) -> float | None:
@@ -413,9 +427,34 @@ def timestamp_columns(cols: dict[str, list], name: str, texts: list) -> None:
     """``ngay:``, ``thoi_diem:`` and ``ngay_thang:`` of a timestamp field from its texts (a
     non-empty string, else None)."""
     cols[f"ngay:{name}"] = texts
-    inst = [t if t is not None and valid_timestamp(t) else None for t in texts]
-    cols[f"thoi_diem:{name}"] = inst
-    cols[f"ngay_thang:{name}"] = [t[:8] if t is not None else None for t in inst]
+    valid = valid_timestamps(texts).tolist()
+    cols[f"thoi_diem:{name}"] = [t if ok else None for t, ok in zip(texts, valid)]
+    cols[f"ngay_thang:{name}"] = [t[:8] if ok else None for t, ok in zip(texts, valid)]
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def valid_timestamps(texts: list) -> np.ndarray:
+    """:func:`.contract.valid_timestamp` of every item of ``texts`` (strings or None) at once:
+    a real ``yyyyMMddHHmmss`` instant is 14 ASCII digits naming a calendar date (year 1 to
+    9999, leap years Gregorian), hour ≤ 23, minute ≤ 59, second ≤ 59."""
+    n = len(texts)
+    filled = [t if type(t) is str else "" for t in texts]
+    # numpy's fixed-width text drops trailing NULs, so the length is Python's
+    right_length = np.fromiter(map(len, filled), dtype=np.intp, count=n) == 14
+    if not right_length.any():
+        return right_length
+    codes = np.asarray(filled, dtype="U14").view(np.uint32).reshape(n, 14) - np.uint32(48)  # wraps below '0'
+    ok = right_length & (codes <= 9).all(axis=1)
+    pairs = codes[:, 0::2].astype(np.int32) * 10 + codes[:, 1::2].astype(np.int32)  # yy yy MM dd HH mm ss
+    year, month, day = pairs[:, 0] * 100 + pairs[:, 1], pairs[:, 2], pairs[:, 3]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    last_day = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
+    ok &= (year >= 1) & month_ok & (day >= 1) & (day <= last_day)
+    ok &= (pairs[:, 4] <= 23) & (pairs[:, 5] <= 59) & (pairs[:, 6] <= 59)
+    return ok
 
 
 def derived_dossier_columns(cols: dict[str, list], n_all: list, n_auto: list) -> None:
