@@ -99,6 +99,12 @@ HAND_MADE: dict[str, tuple[object, set[str]]] = {
     "HM-EFORM-GT": (_v("HM-EFORM-GT", ThongTinEForm={"SoTruong": 2, "SoTruongTuDong": 3}), {"bad_eform"}),
     "HM-EFORM-ABSENT": (_v("HM-EFORM-ABSENT", ThongTinEForm={"SoTruongTuDong": 1}), {"bad_eform"}),
     "HM-EFORM-NEG": (_v("HM-EFORM-NEG", ThongTinEForm={"SoTruong": -1, "SoTruongTuDong": 0}), {"bad_eform"}),
+    # JSON allows integers of any size: beyond the float range they are judged by their sign and order
+    "HM-FEE-HUGE": (_v("HM-FEE-HUGE", DanhSachLePhi=[{"Gia": 10**400}]), set()),
+    "HM-FEE-HUGE-NEG": (_v("HM-FEE-HUGE-NEG", DanhSachLePhi=[{"Gia": 5}, {"Gia": -10**400}]), {"negative_fee"}),
+    "HM-EFORM-HUGE": (_v("HM-EFORM-HUGE", ThongTinEForm={"SoTruong": 10**400, "SoTruongTuDong": 1}), set()),
+    "HM-EFORM-HUGE-GT": (_v("HM-EFORM-HUGE-GT", ThongTinEForm={"SoTruong": 3, "SoTruongTuDong": 10**400}),
+                         {"bad_eform"}),
     "HM-MANY": (_v("HM-MANY", MaTTHC="9.998", DonViXuLy="KHAC", KenhThucHien="x", NgayHenTra="2025"),
                 {"unknown_procedure", "unit_outside_agency", "bad_code", "bad_timestamp"}),
 }

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..store.codec import json_loads
 from .contract import ENUM, INT, LIST, NUM, OBJ, STR, TS, Spec
-from .frames import (ABSENT, KIND_FIELDS, REF_FIELD, derived_dossier_columns, frame_of, record_columns,
+from .frames import (ABSENT, KIND_FIELDS, REF_FIELD, as_float, derived_dossier_columns, frame_of, record_columns,
                      timestamp_columns, typed_chunk)
 
 __all__ = ["chunk_from_texts", "frame_from_texts"]
@@ -237,7 +237,7 @@ def _dossier_numbers(below: dict[str, _Below], n: int, cols: dict[str, list]) ->
     given = np.array([g is not None for g in gia], dtype=bool)
     if given.any():
         where = np.flatnonzero(given)  # among all the items
-        amounts = np.array([float(g) for g in gia if g is not None], dtype=np.float64)
+        amounts = np.array([as_float(g) for g in gia if g is not None], dtype=np.float64)
         rows = fees.at[where]
         order = np.lexsort((where, amounts, rows))  # by row, then amount, then item order
         first = np.ones(len(order), dtype=bool)

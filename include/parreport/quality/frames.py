@@ -328,7 +328,10 @@ def _typed(column: str, values: list | np.ndarray) -> Any:
     if column == "seq":
         return np.asarray(values, dtype=np.int64)
     if column.startswith(("so:", "gia_min:", "vi_tri:")):
-        return pd.to_numeric(np.asarray(values, dtype=object), errors="raise")
+        try:
+            return pd.to_numeric(np.asarray(values, dtype=object), errors="raise")
+        except OverflowError:  # an integer beyond the float range (see as_float)
+            return np.array([np.nan if v is None else as_float(v) for v in values], dtype=np.float64)
     if column == "ref" or column.startswith(_TEXT):
         return np.asarray(values, dtype=object)
     codes, categories = pd.factorize(np.asarray(values, dtype=object))
@@ -376,12 +379,23 @@ def _united(pieces: list[pd.Categorical]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
 
 
+def as_float(v: int | float | Decimal) -> float:
+    """A JSON number as a float; one beyond the float range (JSON allows a 400-digit integer)
+    becomes an infinity of its sign, so that its comparison with zero, which the rules judge,
+    stays what it is."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def _number(v: Any) -> float | None:
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, (int, float, Decimal)):
-        f = float(v)
-        return f if math.isfinite(f) else None
+        if isinstance(v, float) and not math.isfinite(v) or isinstance(v, Decimal) and not v.is_finite():
+            return None  # NaN, ±Infinity: not a number the contract allows (khong_huu_han)
+        return as_float(v)
     return None
 
 
