@@ -39,3 +39,31 @@ def test_a_process_that_ran_a_task_exits_without_collecting_its_heap():
 
     assert run("tasks.list_agencies({'agency': '000.00.20.H57'})") == "frozen at exit: True"
     assert run("pass") == "frozen at exit: False"  # importing the module alone changes nothing
+
+
+def test_a_task_body_runs_with_the_heap_before_it_frozen_and_gives_it_back():
+    # The objects alive before a task body are out of the collector's generations while it runs
+    # (its collections walk only what it allocates) and are given back after it, a failure too:
+    # garbage among them is still freed later.
+    import gc
+
+    from parreport import tasks
+
+    seen = []
+
+    @tasks._no_retry
+    def body(fail: bool):
+        seen.append(gc.get_freeze_count())
+        if fail:
+            raise RuntimeError("hỏng")
+        return "ok"
+
+    before = gc.get_freeze_count()
+    assert body(False) == "ok"
+    assert gc.get_freeze_count() == before
+    try:
+        body(True)
+    except Exception:
+        pass
+    assert gc.get_freeze_count() == before
+    assert len(seen) == 2 and all(n > before for n in seen)
