@@ -90,6 +90,7 @@ __all__ = [
     "derived_dossier_columns",
     "timestamp_columns",
     "valid_timestamps",
+    "timestamp_fields",
 ]
 
 ABSENT = "absent"
@@ -355,8 +356,7 @@ def frame_of(chunks: list[dict[str, Any]]) -> pd.DataFrame:
         if len(pieces) == 1:
             columns[c] = pieces[0]
         elif all(isinstance(x, pd.Categorical) for x in pieces):
-            known = next((x.categories for x in pieces if len(x.categories)), None)
-            if known is not None:
+            if any(len(x.categories) for x in pieces):
                 columns[c] = _united(pieces)
             else:  # no chunk has a value
                 columns[c] = union_categoricals(pieces)
@@ -392,10 +392,11 @@ def as_float(v: int | float | Decimal) -> float:
 def _number(v: Any) -> float | None:
     if isinstance(v, bool) or v is None:
         return None
-    if isinstance(v, (int, float, Decimal)):
-        if isinstance(v, float) and not math.isfinite(v) or isinstance(v, Decimal) and not v.is_finite():
-            return None  # NaN, ±Infinity: not a number the contract allows (khong_huu_han)
+    if isinstance(v, int):
         return as_float(v)
+    if isinstance(v, (float, Decimal)):
+        f = float(v)
+        return f if math.isfinite(f) else None
     return None
 
 
@@ -450,15 +451,21 @@ _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def valid_timestamps(texts: list) -> np.ndarray:
-    """:func:`.contract.valid_timestamp` of every item of ``texts`` (strings or None) at once:
-    a real ``yyyyMMddHHmmss`` instant is 14 ASCII digits naming a calendar date (year 1 to
-    9999, leap years Gregorian), hour ≤ 23, minute ≤ 59, second ≤ 59."""
+    """:func:`.contract.valid_timestamp` of every item of ``texts`` (strings or None) at once."""
+    return timestamp_fields(texts)[0]
+
+
+def timestamp_fields(texts: list) -> tuple[np.ndarray, np.ndarray]:
+    """Of every item of ``texts`` (strings or None) at once: whether it is a real
+    ``yyyyMMddHHmmss`` instant — 14 ASCII digits naming a calendar date (year 1 to 9999, leap
+    years Gregorian), hour ≤ 23, minute ≤ 59, second ≤ 59 — and its year, month, day, hour,
+    minute and second (an ``(n, 6)`` integer array, meaningful where it is one)."""
     n = len(texts)
     filled = [t if type(t) is str else "" for t in texts]
     # numpy's fixed-width text drops trailing NULs, so the length is Python's
     right_length = np.fromiter(map(len, filled), dtype=np.intp, count=n) == 14
     if not right_length.any():
-        return right_length
+        return right_length, np.zeros((n, 6), dtype=np.int32)
     codes = np.asarray(filled, dtype="U14").view(np.uint32).reshape(n, 14) - np.uint32(48)  # wraps below '0'
     ok = right_length & (codes <= 9).all(axis=1)
     pairs = codes[:, 0::2].astype(np.int32) * 10 + codes[:, 1::2].astype(np.int32)  # yy yy MM dd HH mm ss
@@ -468,7 +475,7 @@ def valid_timestamps(texts: list) -> np.ndarray:
     last_day = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
     ok &= (year >= 1) & month_ok & (day >= 1) & (day <= last_day)
     ok &= (pairs[:, 4] <= 23) & (pairs[:, 5] <= 59) & (pairs[:, 6] <= 59)
-    return ok
+    return ok, np.column_stack([year, month, day, pairs[:, 4], pairs[:, 5], pairs[:, 6]])
 
 
 def derived_dossier_columns(cols: dict[str, list], n_all: list, n_auto: list) -> None:
