@@ -117,11 +117,12 @@ def snapshot_quarantine(store: st.Store, agency: str, window_key: str) -> list[d
     rows = store.quarantined(agency, window_key)
     wanted = {kind: {r["seq"] for r in rows if r["kind"] == kind} for kind in seqs}
     for kind, table in (("dossier", st.dossiers), ("rating", st.ratings)):
-        if wanted[kind]:
-            for r in store.rows(table, agency, window_key):
-                if r["seq"] in wanted[kind]:
-                    rec = r["record"] if isinstance(r["record"], dict) else {}
-                    seqs[kind][r["seq"]] = rec.get("DonViXuLy") if isinstance(rec.get("DonViXuLy"), str) else None
+        ordered = sorted(wanted[kind])
+        for i in range(0, len(ordered), 500):  # only the quarantined rows are read, a batch at a time
+            for seq, rec in store.rows(table, agency, window_key, table.c.seq.in_(ordered[i:i + 500]),
+                                       columns=("seq", "record")):
+                rec = rec if isinstance(rec, dict) else {}
+                seqs[kind][seq] = rec.get("DonViXuLy") if isinstance(rec.get("DonViXuLy"), str) else None
     out = []
     for r in rows:  # dossiers first, each kind in delivery order
         unit = seqs.get(r["kind"], {}).get(r["seq"])
