@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import pickle
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from . import frame_helper
 from .fast_frames import chunk_from_texts
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,10 @@ class _Helpers:
         root = Path(__file__).resolve().parents[2]  # the folder holding the parreport package
         if root.name not in ("site-packages", "dist-packages"):  # a source tree: the helper finds it too
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
-        return subprocess.Popen([sys.executable, "-m", "parreport.quality.frame_helper"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "parreport.quality.frame_helper"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, env=env, close_fds=True)
+        frame_helper.widen(proc.stdin, proc.stdout)
+        return proc
 
     def _helper(self) -> subprocess.Popen:
         proc = getattr(self._local, "proc", None)
@@ -107,9 +109,8 @@ class _Helpers:
     def _call(self, function: Callable, args: tuple) -> Any:
         proc = self._helper()
         try:
-            pickle.dump((function, args), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            proc.stdin.flush()
-            ok, answer = pickle.load(proc.stdout)
+            frame_helper.send(proc.stdin, (function, args))
+            ok, answer = frame_helper.receive(proc.stdout)
         except Exception as exc:
             proc.kill()
             raise RuntimeError(f"tiến trình phụ {proc.pid} dừng ({type(exc).__name__})") from exc
