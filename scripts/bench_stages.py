@@ -1,4 +1,4 @@
-"""Profile the data stages (extract, load, validate, compute) without Airflow, against a sandbox.
+"""Profile the data stages (extract, load, validate, compute, report) without Airflow, against a sandbox.
 
     .venv/bin/python scripts/bench_stages.py --dossiers-per-quarter 50000 [--profile validate] [--tracemalloc]
 
@@ -32,7 +32,8 @@ def main() -> int:
     p.add_argument("--profile", action="append", default=[])
     p.add_argument("--tracemalloc", action="store_true")
     p.add_argument("--stages", default="extract,load,validate,compute",
-                   help="stages to run, in order (load needs extract, validate load, compute validate)")
+                   help="stages to run, in order (load needs extract, validate load, compute validate, "
+                        "report compute)")
     args = p.parse_args()
     wanted = set(args.stages.split(","))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -103,6 +104,8 @@ def main() -> int:
             stage("validate", lambda: pipeline.validate(settings, period))
         if "compute" in wanted:
             stage("compute", lambda: pipeline.compute(settings, period, run_id))
+        if "report" in wanted:
+            stage("report", lambda: pipeline.build_report(settings, period, run_id))
         print(f"window dossiers delivered: {n:,}")
     return 0
 

@@ -25,7 +25,7 @@ import logging
 import os
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -210,7 +210,8 @@ def validate_partition(store: st.Store, *, agency: str, window: Window, data_dir
         for kind, label in (("ho_so", "dossier"), ("danh_gia", "rating")):
             for seq in sorted(verdicts[kind]):
                 q_rows.append({"kind": label, "seq": seq, "ref": refs[kind].get(seq),
-                               "violations": [asdict(v) for v in verdicts[kind][seq]], "created_at": now})
+                               "violations": [{"rule": v.rule, "field": v.field, "message": v.message}
+                                              for v in verdicts[kind][seq]], "created_at": now})
         store.replace_partition(st.quarantine, agency, key, q_rows)
         store.set_accepted(st.dossiers, agency, key, set(verdicts["ho_so"]))
         store.set_accepted(st.ratings, agency, key, set(verdicts["danh_gia"]))
