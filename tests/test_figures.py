@@ -414,6 +414,44 @@ def test_one_pass_from_json_text_gives_the_golden_figures():
     assert bieu06 == EXPECTED_BIEU06
     assert indicators == compute()
 
+@pytest.mark.parametrize("helpers", [0, 1])
+def test_dossiers_counted_in_parts_on_helpers_give_the_golden_figures(monkeypatch, helpers):
+    """What compute_figures runs on a large window: the dossiers' texts counted two at a time,
+    in this process and in a helper process, the parts' counts added up."""
+    from parreport.figures.quarter import compute_quarter_from_texts
+    from parreport.quality import chunks
+
+    monkeypatch.setattr(chunks, "CHUNK", 2)
+    pools = []
+    real_pool = chunks._pool
+    monkeypatch.setattr(chunks, "_pool", lambda n: pools.append(real_pool(n)) or pools[-1])
+    sent = []
+    real_submit = chunks._Helpers.submit
+    monkeypatch.setattr(chunks._Helpers, "submit", lambda self, *a: sent.append(a) or real_submit(self, *a))
+    texts = [json.dumps(d, ensure_ascii=False) for d in DOSSIERS]
+    assert len(texts) >= 2 * chunks.HELPERS_FROM
+    bieu06, indicators = compute_quarter_from_texts(iter(texts), ratings_from_json(json.dumps(r) for r in RATINGS),
+                                                    PROCEDURES, UNITS, AGENCY, W, targets_for_year(W.year),
+                                                    helpers=helpers)
+    assert bieu06 == EXPECTED_BIEU06
+    assert indicators == compute()
+    assert len(pools) == helpers and (len(sent) > 0) == bool(helpers)  # a helper did count some parts
+
+
+def test_a_dossier_the_figures_cannot_read_stops_them_though_a_helper_counted_it(monkeypatch, caplog):
+    from parreport.figures.quarter import compute_quarter_from_texts
+    from parreport.quality import chunks
+
+    monkeypatch.setattr(chunks, "CHUNK", 2)
+    bad = dict(DOSSIERS[0], MaHoSo="BAD", MaTTHC="KHONG-CO-TRONG-DANH-MUC")
+    texts = [json.dumps(d, ensure_ascii=False) for d in DOSSIERS[:2] + [bad] + DOSSIERS[2:]]  # the 2nd part: a helper's
+    with pytest.raises(ValueError, match="KHONG-CO-TRONG-DANH-MUC"), \
+            caplog.at_level("WARNING", logger="parreport.quality.chunks"):
+        compute_quarter_from_texts(iter(texts), [], PROCEDURES, UNITS, AGENCY, W, targets_for_year(W.year),
+                                   helpers=1)
+    assert "tiến trình phụ" not in caplog.text  # the data's error, not a helper's
+
+
 def test_scope_order():
     assert scopes_of(UNITS, AGENCY) == ["SO", "P1", "P2"]
 

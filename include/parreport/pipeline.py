@@ -185,7 +185,8 @@ def _quality(store: st.Store, period: Period, bieu06: list[dict], portal_rows: l
 
 def compute(settings: Settings, period: Period, run_id: str) -> dict:
     """Biểu 06 and every indicator from the accepted records; nothing is stored unless the identities hold."""
-    from .figures import check_identities, compute_quarter, dossiers_from_json, ratings_from_json
+    from .figures import check_identities, ratings_from_json
+    from .figures.quarter import compute_quarter_from_texts
     from .report.payload import json_safe
     from .targets import targets_for_year
 
@@ -194,14 +195,16 @@ def compute(settings: Settings, period: Period, run_id: str) -> dict:
         units = _as_dicts(store.records(st.units, agency, key))
         procedures = _as_dicts(store.records(st.procedures, agency, key))
         # One pass over the window, streamed from the store: each accepted record's JSON text is
-        # decoded into the few fields the figures read (figures.records), never into a dict.
+        # decoded into the few fields the figures read (figures.records), never into a dict; the
+        # dossiers are counted in parts, on every core (figures.quarter).
         if not any(True for _ in store.rows(st.validation_results, agency, key, columns=("run_id",))):
             raise RuntimeError(f"Dữ liệu {window.label} của đơn vị {agency} chưa được kiểm tra: chạy validate_records "
                                "trước khi tính số liệu")
-        dossiers = dossiers_from_json(store.record_texts(st.dossiers, agency, key, st.accepted(st.dossiers)))
+        dossier_texts = store.record_texts(st.dossiers, agency, key, st.accepted(st.dossiers))
         ratings = ratings_from_json(store.record_texts(st.ratings, agency, key, st.accepted(st.ratings)))
         targets = targets_for_year(window.year, settings.targets or None)
-        bieu06, indicators = compute_quarter(dossiers, ratings, procedures, units, agency, window, targets)
+        bieu06, indicators = compute_quarter_from_texts(dossier_texts, ratings, procedures, units, agency, window,
+                                                        targets)
         problems = check_identities(bieu06)
         if problems:
             raise IdentityError("Biểu 06 vi phạm đẳng thức, không gửi báo cáo: " + "; ".join(problems))

@@ -51,6 +51,16 @@ class Bieu06Tally:
                 for name in c.cells():
                     bucket.setdefault(name, []).append(c.ma_ho_so)
 
+    def merge(self, counts: dict[str, list[int]]) -> None:
+        """Add another tally's :attr:`counts` (of other dossiers) to these."""
+        for field, cells in counts.items():
+            row = self.counts.get(field)
+            if row is None:
+                self.counts[field] = list(cells)
+            else:
+                for i, n in enumerate(cells):
+                    row[i] += n
+
     def rows(self) -> list[dict]:
         """Biểu 06 rows (report-api.yaml Bieu06Dong): one per non-empty lĩnh vực in ascending
         MaLinhVuc, then the "TONG" / "Tổng cộng" row (always present)."""

@@ -137,6 +137,22 @@ class IndicatorTally:
                     self.trace[s][code][1].append(ident)
 
     @property
+    def counts(self) -> dict[tuple[str, ...], dict[str, list[int]]]:
+        """``{scopes: {MaChiTieu: [TuSo, MauSo]}}`` counted so far, per set of scopes (for :meth:`merge`)."""
+        return self._counts
+
+    def merge(self, counts: dict[tuple[str, ...], dict[str, list[int]]]) -> None:
+        """Add another tally's :attr:`counts` (of other records) to these."""
+        for scope_list, per in counts.items():
+            mine = self._counts.get(scope_list)
+            if mine is None:
+                mine = self._counts[scope_list] = {c: [0, 0] for c in INDICATOR_CODES}
+            for code, (num, den) in per.items():
+                cell = mine[code]
+                cell[0] += num
+                cell[1] += den
+
+    @property
     def tallies(self) -> dict[str, dict[str, list[int]]]:
         """``{scope: {MaChiTieu: [TuSo, MauSo]}}`` for every scope, sub-units included in the agency."""
         out = {s: {code: [0, 0] for code in INDICATOR_CODES} for s in self.scopes.order}

@@ -1,6 +1,11 @@
 """The quarter's figures in one pass: each dossier is classified once and counted in Biểu 06 and
-in the indicators together (what ``pipeline.compute`` runs on the store's streamed records);
-the same numbers as :func:`.bieu06.compute_bieu06` and :func:`.indicators.compute_indicators`."""
+in the indicators together; the same numbers as :func:`.bieu06.compute_bieu06` and
+:func:`.indicators.compute_indicators`.
+
+:func:`compute_quarter_from_texts` is what ``pipeline.compute`` runs on the store's streamed
+JSON texts: the dossiers are counted a part at a time (:func:`tally_dossier_texts`), in the
+task's process and — for a large window — in helper processes too (``quality.chunks.spread``),
+and the parts' integer counts are added up: sums do not depend on who counted what."""
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
@@ -9,10 +14,10 @@ from ..periods import Window
 from .bieu06 import Bieu06Tally
 from .classify import bounds, classify_bounded
 from .indicators import IndicatorTally
-from .records import Dossier, Rating, as_dossiers, as_ratings
+from .records import Dossier, Rating, as_dossiers, as_ratings, dossiers_from_json
 from .scopes import ProcedureIndex, Scopes
 
-__all__ = ["compute_quarter"]
+__all__ = ["compute_quarter", "compute_quarter_from_texts", "tally_dossier_texts"]
 
 
 def compute_quarter(dossiers: Iterable[Mapping | Dossier], ratings: Iterable[Mapping | Rating],
@@ -29,6 +34,41 @@ def compute_quarter(dossiers: Iterable[Mapping | Dossier], ratings: Iterable[Map
         c = classify_bounded(d, start, end, end_date)
         bieu06.add(d, c)
         indicators.add_dossier(d, c)
+    for r in as_ratings(ratings):
+        indicators.add_rating(r)
+    return bieu06.rows(), indicators.items(targets)
+
+
+def tally_dossier_texts(procedures: list[Mapping], units: list[Mapping], agency: str, window: Window,
+                        texts: list[str]) -> tuple[dict, dict]:
+    """Biểu 06's and the indicators' counts of some dossiers (their JSON texts), to be added to
+    the other parts' (:meth:`.bieu06.Bieu06Tally.merge`, :meth:`.indicators.IndicatorTally.merge`)."""
+    index = ProcedureIndex.of(procedures)
+    bieu06 = Bieu06Tally(index)
+    indicators = IndicatorTally(index, Scopes(units, agency), window)
+    start, end, end_date = bounds(window)
+    for d in dossiers_from_json(texts):
+        c = classify_bounded(d, start, end, end_date)
+        bieu06.add(d, c)
+        indicators.add_dossier(d, c)
+    return bieu06.counts, indicators.counts
+
+
+def compute_quarter_from_texts(dossier_texts: Iterable[str], ratings: Iterable[Mapping | Rating],
+                               procedures: list[Mapping], units: list[Mapping], agency: str, window: Window,
+                               targets: Mapping[str, Any], helpers: int | None = None) -> tuple[list[dict], list[dict]]:
+    """:func:`compute_quarter` of dossiers given as JSON texts, counted in parts of
+    ``quality.chunks.CHUNK`` on every core the task has (``helpers``: as ``chunks.spread``)."""
+    from ..quality.chunks import batches, spread  # not at import: a helper counting a part needs none of it
+
+    index = ProcedureIndex.of(procedures)
+    bieu06 = Bieu06Tally(index)
+    indicators = IndicatorTally(index, Scopes(units, agency), window)
+    indicators.add_procedures()
+    for b_counts, i_counts in spread(tally_dossier_texts, (list(procedures), list(units), agency, window),
+                                     batches(dossier_texts), helpers, doing="tính số liệu hồ sơ"):
+        bieu06.merge(b_counts)
+        indicators.merge(i_counts)
     for r in as_ratings(ratings):
         indicators.add_rating(r)
     return bieu06.rows(), indicators.items(targets)

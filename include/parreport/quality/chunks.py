@@ -1,17 +1,20 @@
-"""A staged partition's typed chunks (:func:`.fast_frames.chunk_from_texts`), built on every
-core the machine gives the task.
+"""Work on a staged partition spread over every core the machine gives the task: the typed
+chunks of the validation frames (:func:`build_chunks`, :func:`.fast_frames.chunk_from_texts`)
+and the figures' counts of the dossiers (``figures.quarter.compute_quarter_from_texts``), both
+through :func:`spread`.
 
-Reading records into columns is Python work, one chunk of :data:`CHUNK` staged rows at a time.
-A partition of fewer than :data:`HELPERS_FROM` chunks is built here, in the task's process.
-From that many on, helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core
-beyond the first, at most 3) are started at once and take chunks while this process reads the
-store and builds a chunk itself whenever the helpers already have two each in hand (so nobody
-waits for the other, and the texts in memory stay bounded). A helper is a fresh interpreter running
-:mod:`.frame_helper` (``python -m parreport.quality.frame_helper``): nothing of the task's
-threads, sockets or locks is copied, and it imports only the frame modules — not the task's
-main module, which multiprocessing would import again in each helper (under Airflow, its
-command line: seconds). Where they cannot be started or break (a killed helper), the chunk is
-built here instead and the run says so in its log: the frames are the same either way.
+Reading records is Python work, one part of :data:`CHUNK` staged rows at a time. A partition of
+fewer than :data:`HELPERS_FROM` parts is done here, in the task's process. From that many on,
+helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core beyond the first, at most
+3) are started at once and take parts while this process reads the store and does a part itself
+whenever the helpers already have two each in hand (so nobody waits for the other, and the
+texts in memory stay bounded). A helper is a fresh interpreter running :mod:`.frame_helper`
+(``python -m parreport.quality.frame_helper``): nothing of the task's threads, sockets or locks
+is copied, and it imports only what the work needs — not the task's main module, which
+multiprocessing would import again in each helper (under Airflow, its command line: seconds).
+Where they cannot be started or break (a killed helper), the part is done here instead and the
+run says so in its log: the result is the same either way. An error of the work itself (a
+record the figures cannot read) is raised here, as without helpers.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from .fast_frames import chunk_from_texts
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CHUNK", "batches", "build_chunks", "helper_count"]
+__all__ = ["CHUNK", "batches", "build_chunks", "helper_count", "spread"]
 
 # How many staged records one chunk is built from (bounded memory per chunk).
 CHUNK = 20_000
@@ -62,6 +65,10 @@ def batches(rows: Iterable[Any], size: int | None = None) -> Iterator[list]:
             sent, batch = True, []
     if batch or not sent:
         yield batch
+
+
+class _PartFailed(Exception):
+    """The function raised in the helper: the part is done again here, to raise it here."""
 
 
 class _Helpers:
@@ -115,7 +122,7 @@ class _Helpers:
             proc.kill()
             raise RuntimeError(f"tiến trình phụ {proc.pid} dừng ({type(exc).__name__})") from exc
         if not ok:
-            raise RuntimeError(answer)
+            raise _PartFailed(answer)
         return answer
 
     def submit(self, function: Callable, *args: Any) -> Future:
@@ -143,27 +150,40 @@ def _pool(helpers: int) -> _Helpers:
 
 def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -> list[dict[str, Any]]:
     """The typed chunks of ``parts`` (lists of staged ``(seq, JSON text)``), in order."""
+    # plain tuples travel lighter to a helper than the store's rows
+    return spread(chunk_from_texts, (kind,), ([tuple(r) for r in part] for part in parts), helpers,
+                  doing=f"dựng bảng dữ liệu {kind}")
+
+
+def spread(function: Callable, fixed: tuple, parts: Iterable[list], helpers: int | None = None, *,
+           doing: str = "dựng bảng dữ liệu") -> list[Any]:
+    """``[function(*fixed, part) for part in parts]``, in order, computed here and — from
+    :data:`HELPERS_FROM` parts on — in helper processes too (see the module's docstring).
+    ``function`` must be importable by name and ``fixed`` and the parts picklable; a part whose
+    helper fails is computed here, so an error of the function itself is raised here, as
+    without helpers. ``doing`` says, in the log, what the parts are for."""
     helpers = helper_count() if helpers is None else helpers
-    done: list[dict[str, Any] | None] = []
-    waiting: deque[tuple[int, Future, list]] = deque()  # (position, future, the batch itself)
+    done: list[Any] = []
+    waiting: deque[tuple[int, Future, list]] = deque()  # (position, future, the part itself)
     pool: _Helpers | None = None
     sent = 0
 
-    def settle(position: int, future: Future, batch: list) -> None:
+    def settle(position: int, future: Future, part: list) -> None:
         nonlocal helpers
         try:
             done[position] = future.result()
-        except Exception as exc:  # a helper died or could not start: build it here
+        except _PartFailed:  # the function's own error: raised here, with its traceback
+            done[position] = function(*fixed, part)
+        except Exception as exc:  # a helper died or could not start: computed here
             if helpers:
-                log.warning("không dùng được tiến trình phụ để dựng bảng dữ liệu (%s); dựng trong tiến trình "
-                            "này", exc)
+                log.warning("không dùng được tiến trình phụ để %s (%s); làm trong tiến trình này", doing, exc)
             helpers = 0
-            done[position] = chunk_from_texts(kind, batch)
+            done[position] = function(*fixed, part)
 
     parts = iter(parts)
-    head = list(itertools.islice(parts, HELPERS_FROM))  # enough chunks? then the helpers start before the first
+    head = list(itertools.islice(parts, HELPERS_FROM))  # enough parts? then the helpers start before the first
     try:
-        for position, batch in enumerate(itertools.chain(head, parts)):
+        for position, part in enumerate(itertools.chain(head, parts)):
             done.append(None)
             if pool is None and helpers and len(head) >= HELPERS_FROM:
                 try:
@@ -175,20 +195,20 @@ def build_chunks(kind: str, parts: Iterable[list], helpers: int | None = None) -
                 waiting.remove(item)
                 settle(*item)
             if position == 0 or not helpers or pool is None or len(waiting) >= 2 * helpers:
-                done[position] = chunk_from_texts(kind, batch)  # this process's turn
+                done[position] = function(*fixed, part)  # this process's turn
                 continue
-            try:  # plain tuples travel lighter than the store's rows
-                waiting.append((position, pool.submit(chunk_from_texts, kind, list(map(tuple, batch))), batch))
+            try:
+                waiting.append((position, pool.submit(function, *fixed, part), part))
                 sent += 1
-            except Exception:  # the pool is broken: settle() builds it here
+            except Exception:  # the pool is broken: settle() does it here
                 failed: Future = Future()
                 failed.set_exception(RuntimeError("tiến trình phụ không nhận việc"))
-                waiting.append((position, failed, batch))
+                waiting.append((position, failed, part))
         while waiting:
             settle(*waiting.popleft())
         if pool is not None:
-            log.info("%s: %d phần dữ liệu, %d phần do %d tiến trình phụ dựng", kind, len(done), sent, helpers)
+            log.info("%s: %d phần dữ liệu, %d phần do %d tiến trình phụ làm", doing, len(done), sent, helpers)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return done  # type: ignore[return-value]
+    return done
