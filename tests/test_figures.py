@@ -418,10 +418,11 @@ def test_one_pass_from_json_text_gives_the_golden_figures():
 def test_dossiers_counted_in_parts_on_helpers_give_the_golden_figures(monkeypatch, helpers):
     """What compute_figures runs on a large window: the dossiers' texts counted two at a time,
     in this process and in a helper process, the parts' counts added up."""
+    from parreport.figures import quarter
     from parreport.figures.quarter import compute_quarter_from_texts
     from parreport.quality import chunks
 
-    monkeypatch.setattr(chunks, "CHUNK", 2)
+    monkeypatch.setattr(quarter, "PART", 2)
     pools = []
     real_pool = chunks._pool
     monkeypatch.setattr(chunks, "_pool", lambda n: pools.append(real_pool(n)) or pools[-1])
@@ -439,10 +440,11 @@ def test_dossiers_counted_in_parts_on_helpers_give_the_golden_figures(monkeypatc
 
 
 def test_a_dossier_the_figures_cannot_read_stops_them_though_a_helper_counted_it(monkeypatch, caplog):
+    from parreport.figures import quarter
     from parreport.figures.quarter import compute_quarter_from_texts
     from parreport.quality import chunks
 
-    monkeypatch.setattr(chunks, "CHUNK", 2)
+    monkeypatch.setattr(quarter, "PART", 2)
     bad = dict(DOSSIERS[0], MaHoSo="BAD", MaTTHC="KHONG-CO-TRONG-DANH-MUC")
     texts = [json.dumps(d, ensure_ascii=False) for d in DOSSIERS[:2] + [bad] + DOSSIERS[2:]]  # the 2nd part: a helper's
     with pytest.raises(ValueError, match="KHONG-CO-TRONG-DANH-MUC"), \

@@ -103,6 +103,20 @@ def _heap_frozen():
         yield
     finally:
         gc.unfreeze()
+        _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing): what a task freed — a window's texts, the validation's frames — otherwise stays in
+    the process's RSS, where ``airflow dags test`` runs the next task (measured after a
+    250,000-dossier validation: 638 → 353 MiB, in 10 ms)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _no_retry(fn):

@@ -231,3 +231,18 @@ def test_a_frame_validated_in_two_parts_gives_the_outcomes_order_quarantine_and_
     assert parts["evidence"] == whole["evidence"]
     pages = {p.name for p in (tmp_path / "parts").rglob("validations/**/*.html")}
     assert {"kho_du_lieu-ho_so.html", "kho_du_lieu-ho_so_cot_co_o_trong.html"} <= pages
+
+
+def test_nothing_of_a_validation_stays_alive_after_it():
+    """GX keeps the context it made last, with every batch's frame and every metric on it; the
+    next task of an `airflow dags test` process would start from all that. run_suites lets it go."""
+    import gc
+
+    good, bad = HAND_MADE["HM-OK-FULL"][0], HAND_MADE["HM-K-BEFORE-T"][0]
+    rows = 937  # a length no other frame of the test session has
+    records = [dict(good if i % 4 else bad, MaHoSo=f"HS{i}") for i in range(rows)]
+    out = run_suites({"ho_so": records_frame("ho_so", list(enumerate(records)))}, {}, run_name="buong")
+    assert any(e.failing_seqs for e in out["ho_so"].expectations)  # it did validate
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, (pd.DataFrame, pd.Series)) and len(o) == rows]
+    assert alive == []

@@ -39,6 +39,12 @@ def compute_quarter(dossiers: Iterable[Mapping | Dossier], ratings: Iterable[Map
     return bieu06.rows(), indicators.items(targets)
 
 
+# Dossiers per part: a part's texts wait in the task's memory until a helper takes them (up to
+# six parts: chunks.spread's first four and two per helper), and counting them is cheap — small
+# parts keep that to a few tens of MiB; the counts sent back are a few hundred integers.
+PART = 5_000
+
+
 def tally_dossier_texts(procedures: list[Mapping], units: list[Mapping], agency: str, window: Window,
                         texts: list[str]) -> tuple[dict, dict]:
     """Biểu 06's and the indicators' counts of some dossiers (their JSON texts), to be added to
@@ -57,8 +63,8 @@ def tally_dossier_texts(procedures: list[Mapping], units: list[Mapping], agency:
 def compute_quarter_from_texts(dossier_texts: Iterable[str], ratings: Iterable[Mapping | Rating],
                                procedures: list[Mapping], units: list[Mapping], agency: str, window: Window,
                                targets: Mapping[str, Any], helpers: int | None = None) -> tuple[list[dict], list[dict]]:
-    """:func:`compute_quarter` of dossiers given as JSON texts, counted in parts of
-    ``quality.chunks.CHUNK`` on every core the task has (``helpers``: as ``chunks.spread``)."""
+    """:func:`compute_quarter` of dossiers given as JSON texts, counted in parts of :data:`PART`
+    on every core the task has (``helpers``: as ``chunks.spread``)."""
     from ..quality.chunks import batches, spread  # not at import: a helper counting a part needs none of it
 
     index = ProcedureIndex.of(procedures)
@@ -66,7 +72,7 @@ def compute_quarter_from_texts(dossier_texts: Iterable[str], ratings: Iterable[M
     indicators = IndicatorTally(index, Scopes(units, agency), window)
     indicators.add_procedures()
     for b_counts, i_counts in spread(tally_dossier_texts, (list(procedures), list(units), agency, window),
-                                     batches(dossier_texts), helpers, doing="tính số liệu hồ sơ"):
+                                     batches(dossier_texts, PART), helpers, doing="tính số liệu hồ sơ"):
         bieu06.merge(b_counts)
         indicators.merge(i_counts)
     for r in as_ratings(ratings):
