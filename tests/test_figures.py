@@ -7,6 +7,7 @@ E 2025-03-14 23:59:59.
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -431,7 +432,13 @@ def test_dossiers_counted_in_parts_on_helpers_give_the_golden_figures(monkeypatc
     monkeypatch.setattr(chunks._Helpers, "submit", lambda self, *a: sent.append(a) or real_submit(self, *a))
     texts = [json.dumps(d, ensure_ascii=False) for d in DOSSIERS]
     assert len(texts) >= 2 * chunks.HELPERS_FROM
-    bieu06, indicators = compute_quarter_from_texts(iter(texts), ratings_from_json(json.dumps(r) for r in RATINGS),
+
+    def from_the_store():  # read as slowly as a store: the helper, once started, takes parts meanwhile
+        for text in texts:
+            time.sleep(0.08)
+            yield text
+
+    bieu06, indicators = compute_quarter_from_texts(from_the_store(), ratings_from_json(json.dumps(r) for r in RATINGS),
                                                     PROCEDURES, UNITS, AGENCY, W, targets_for_year(W.year),
                                                     helpers=helpers)
     assert bieu06 == EXPECTED_BIEU06
@@ -445,12 +452,24 @@ def test_a_dossier_the_figures_cannot_read_stops_them_though_a_helper_counted_it
     from parreport.quality import chunks
 
     monkeypatch.setattr(quarter, "PART", 2)
+    sent = []
+    real_submit = chunks._Helpers.submit
+    monkeypatch.setattr(chunks._Helpers, "submit", lambda self, *a: sent.append(a) or real_submit(self, *a))
     bad = dict(DOSSIERS[0], MaHoSo="BAD", MaTTHC="KHONG-CO-TRONG-DANH-MUC")
-    texts = [json.dumps(d, ensure_ascii=False) for d in DOSSIERS[:2] + [bad] + DOSSIERS[2:]]  # the 2nd part: a helper's
+    # the first parts read are good (this process counts some of them as the helper starts), then
+    # every part has the bad dossier: parts read while the helper is free go to the helper
+    texts = [json.dumps(d, ensure_ascii=False) for d in DOSSIERS[:10] + [bad] * 8]
+
+    def from_the_store():  # the bad parts slower to read than a helper's start under load
+        for text in texts:
+            time.sleep(0.05 if '"BAD"' not in text else 0.3)
+            yield text
+
     with pytest.raises(ValueError, match="KHONG-CO-TRONG-DANH-MUC"), \
             caplog.at_level("WARNING", logger="parreport.quality.chunks"):
-        compute_quarter_from_texts(iter(texts), [], PROCEDURES, UNITS, AGENCY, W, targets_for_year(W.year),
+        compute_quarter_from_texts(from_the_store(), [], PROCEDURES, UNITS, AGENCY, W, targets_for_year(W.year),
                                    helpers=1)
+    assert any('"BAD"' in text for call in sent for text in call[-1])  # a helper met it too
     assert "tiến trình phụ" not in caplog.text  # the data's error, not a helper's
 
 

@@ -161,54 +161,95 @@ def spread(function: Callable, fixed: tuple, parts: Iterable[list], helpers: int
     :data:`HELPERS_FROM` parts on — in helper processes too (see the module's docstring).
     ``function`` must be importable by name and ``fixed`` and the parts picklable; a part whose
     helper fails is computed here, so an error of the function itself is raised here, as
-    without helpers. ``doing`` says, in the log, what the parts are for."""
+    without helpers. ``doing`` says, in the log, what the parts are for.
+
+    The parts read wait in one queue: each helper takes the next as soon as it is free (a
+    thread of this process drives it), and this process takes the oldest itself whenever more
+    than two per helper wait, then empties the queue once the parts are all read — nobody is
+    idle while a part waits, and at most two per helper (and one in each helper) are held."""
     helpers = helper_count() if helpers is None else helpers
-    done: list[Any] = []
-    waiting: deque[tuple[int, Future, list]] = deque()  # (position, future, the part itself)
-    pool: _Helpers | None = None
-    sent = 0
-
-    def settle(position: int, future: Future, part: list) -> None:
-        nonlocal helpers
-        try:
-            done[position] = future.result()
-        except _PartFailed:  # the function's own error: raised here, with its traceback
-            done[position] = function(*fixed, part)
-        except Exception as exc:  # a helper died or could not start: computed here
-            if helpers:
-                log.warning("không dùng được tiến trình phụ để %s (%s); làm trong tiến trình này", doing, exc)
-            helpers = 0
-            done[position] = function(*fixed, part)
-
     parts = iter(parts)
     head = list(itertools.islice(parts, HELPERS_FROM))  # enough parts? then the helpers start before the first
+    everything = itertools.chain(head, parts)
+    if not helpers or len(head) < HELPERS_FROM:
+        return [function(*fixed, part) for part in everything]
     try:
-        for position, part in enumerate(itertools.chain(head, parts)):
-            done.append(None)
-            if pool is None and helpers and len(head) >= HELPERS_FROM:
-                try:
-                    pool = _pool(helpers)
-                except Exception as exc:
-                    log.warning("không khởi động được tiến trình phụ (%s)", exc)
-                    helpers = 0
-            for item in [w for w in waiting if w[1].done()]:  # what the helpers have finished
-                waiting.remove(item)
-                settle(*item)
-            if position == 0 or not helpers or pool is None or len(waiting) >= 2 * helpers:
-                done[position] = function(*fixed, part)  # this process's turn
-                continue
+        pool = _pool(helpers)
+    except Exception as exc:
+        log.warning("không khởi động được tiến trình phụ (%s)", exc)
+        return [function(*fixed, part) for part in everything]
+
+    done: dict[int, Any] = {}
+    again: list[int] = []  # parts whose function raised in a helper: done here, to raise here
+    queue: deque[tuple[int, list]] = deque()
+    ready = threading.Condition()
+    state = {"read": False, "alive": helpers, "by_helpers": 0}
+
+    def drive() -> None:  # one per helper: the next part, to the helper, until none is left
+        while True:
+            with ready:
+                while not queue and not state["read"]:
+                    ready.wait()
+                if not queue:
+                    return
+                position, part = queue.popleft()
             try:
-                waiting.append((position, pool.submit(function, *fixed, part), part))
-                sent += 1
-            except Exception:  # the pool is broken: settle() does it here
-                failed: Future = Future()
-                failed.set_exception(RuntimeError("tiến trình phụ không nhận việc"))
-                waiting.append((position, failed, part))
-        while waiting:
-            settle(*waiting.popleft())
-        if pool is not None:
-            log.info("%s: %d phần dữ liệu, %d phần do %d tiến trình phụ làm", doing, len(done), sent, helpers)
+                answer = pool.submit(function, *fixed, part).result()
+            except _PartFailed:
+                with ready:
+                    again.append(position)
+                    done[position] = part
+                continue
+            except Exception as exc:  # the helper broke: its part goes back, this process does it
+                with ready:
+                    queue.appendleft((position, part))
+                    state["alive"] -= 1
+                    ready.notify_all()
+                log.warning("không dùng được tiến trình phụ để %s (%s); làm trong tiến trình này", doing, exc)
+                return
+            with ready:
+                done[position] = answer
+                state["by_helpers"] += 1
+
+    def own_turn(limit: int) -> bool:
+        """Do the oldest waiting part here when more than ``limit`` wait."""
+        with ready:
+            if len(queue) <= limit:
+                return False
+            position, part = queue.popleft()
+        done[position] = function(*fixed, part)
+        return True
+
+    drivers = [threading.Thread(target=drive, name=f"parreport-helper-{i}", daemon=True) for i in range(helpers)]
+    count, completed = 0, False
+    try:
+        for thread in drivers:
+            thread.start()
+        for position, part in enumerate(everything):
+            count = position + 1
+            with ready:
+                queue.append((position, part))
+                ready.notify()
+                limit = 2 * state["alive"]
+            own_turn(limit)
+        with ready:
+            state["read"] = True
+            ready.notify_all()
+        while own_turn(0):  # the parts still waiting, alongside the helpers
+            pass
+        completed = True
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return done
+        with ready:
+            state["read"] = True
+            if not completed:
+                queue.clear()  # failing here: the helpers take nothing more
+            ready.notify_all()
+        for thread in drivers:
+            thread.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+    while own_turn(0):  # what a helper that broke at the end gave back
+        pass
+    for position in sorted(again):
+        done[position] = function(*fixed, done[position])
+    log.info("%s: %d phần dữ liệu, %d phần do %d tiến trình phụ làm", doing, count, state["by_helpers"], helpers)
+    return [done[i] for i in range(count)]

@@ -30,7 +30,6 @@ from msgspec.structs import astuple
 import numpy as np
 import pandas as pd
 
-from ..store.codec import json_loads
 from .contract import ENUM, INT, LIST, NUM, OBJ, STR, TS, Spec
 from .frames import (ABSENT, KIND_FIELDS, REF_FIELD, as_float, derived_dossier_columns, frame_of, record_columns,
                      timestamp_columns, typed_chunk)
@@ -299,6 +298,8 @@ def _chunk_from_texts(kind: str, rows: Iterable[tuple[int, Any]]) -> dict[str, A
         except msgspec.DecodeError:  # a ValidationError too: the record does not fit
             where.append(len(recs))
             recs.append(nothing)
+            from ..store.codec import json_loads  # here: a helper process imports no SQLAlchemy for it
+
             others.append((seq, json_loads(text)))
         seqs.append(seq)
     if len(others) == len(recs):
