@@ -6,9 +6,10 @@ through :func:`spread`.
 Reading records is Python work, one part of :data:`CHUNK` staged rows at a time. A partition of
 fewer than :data:`HELPERS_FROM` parts is done here, in the task's process. From that many on,
 helper processes (``PARREPORT_FRAME_WORKERS``, by default one per core beyond the first, at most
-3) are started at once and take parts while this process reads the store and does a part itself
-whenever the helpers already have two each in hand (so nobody waits for the other, and the
-texts in memory stay bounded). A helper is a fresh interpreter running :mod:`.frame_helper`
+3) are started at once; the parts this process reads from the store wait in one queue, each
+helper takes the next as soon as it is free, and this process does the oldest itself whenever
+more than two per helper wait, then empties the queue once every part is read (so nobody is
+idle while a part waits, and the texts in memory stay bounded). A helper is a fresh interpreter running :mod:`.frame_helper`
 (``python -m parreport.quality.frame_helper``): nothing of the task's threads, sockets or locks
 is copied, and it imports only what the work needs — not the task's main module, which
 multiprocessing would import again in each helper (under Airflow, its command line: seconds).
