@@ -68,3 +68,19 @@ def test_a_record_that_does_not_fit_is_stripped_alone_and_an_unreadable_page_is_
     for raw in (b'[{"MaHoSo": NaN}]', b'[{"MaHoSo": "A"', b'{"MaHoSo": "A"}'):
         dropped = set()
         assert strip_raw_page(raw, "dossiers", dropped) is None and not dropped
+
+
+def test_a_record_whose_only_misfit_is_extra_top_level_fields_keeps_the_fast_path(monkeypatch):
+    """A portal's own extra fields (the contract does not forbid them): dropped by name, the rest
+    read by the kind's struct — the same record and the same dropped names as the general path."""
+    import parreport.privacy as privacy
+
+    record = {"MaHoSo": "A-1", "ChuHoSo": "Nguyễn Văn A", "MaHoSoLienThong": "LT-9", "GhiChuNoiBo": {"x": [1]},
+              "ThongTinEForm": {"SoTruong": 3}, "DanhSachGiayToKetQua": [{"DuongDanTep": "https://x/a.pdf"}]}
+    expected_dropped: set[str] = set()
+    expected = strip_record(record, "dossiers", expected_dropped)
+    monkeypatch.setattr(privacy, "_record_text", lambda *a: (_ for _ in ()).throw(AssertionError("general path")))
+    dropped: set[str] = set()
+    [text] = strip_raw_page(json.dumps([record], ensure_ascii=False).encode(), "dossiers", dropped)
+    assert json.loads(text) == expected and b"Nguy" not in text and b"LT-9" not in text
+    assert dropped == expected_dropped == {"ChuHoSo", "MaHoSoLienThong", "GhiChuNoiBo"}
