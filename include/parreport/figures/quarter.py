@@ -20,23 +20,37 @@ from .scopes import ProcedureIndex, Scopes
 __all__ = ["compute_quarter", "compute_quarter_from_texts", "tally_dossier_texts"]
 
 
+def _tallies(procedures: Iterable[Mapping] | ProcedureIndex, units: Iterable[Mapping], agency: str,
+             window: Window) -> tuple[Bieu06Tally, IndicatorTally]:
+    index = ProcedureIndex.of(procedures)
+    return Bieu06Tally(index), IndicatorTally(index, Scopes(units, agency), window)
+
+
+def _add_dossiers(dossiers: Iterable[Dossier], bieu06: Bieu06Tally, indicators: IndicatorTally,
+                  window: Window) -> None:
+    """Each dossier classified once, counted in Biểu 06 and in the indicators."""
+    start, end, end_date = bounds(window)
+    for d in dossiers:
+        c = classify_bounded(d, start, end, end_date)
+        bieu06.add(d, c)
+        indicators.add_dossier(d, c)
+
+
+def _finish(bieu06: Bieu06Tally, indicators: IndicatorTally, ratings: Iterable[Mapping | Rating],
+            targets: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
+    for r in as_ratings(ratings):
+        indicators.add_rating(r)
+    return bieu06.rows(), indicators.items(targets)
+
+
 def compute_quarter(dossiers: Iterable[Mapping | Dossier], ratings: Iterable[Mapping | Rating],
                     procedures: Iterable[Mapping] | ProcedureIndex, units: Iterable[Mapping], agency: str,
                     window: Window, targets: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
     """``(Biểu 06 rows, ChiTieu items)`` of the window, reading ``dossiers`` and ``ratings`` once."""
-    index = ProcedureIndex.of(procedures)
-    scopes = Scopes(units, agency)
-    bieu06 = Bieu06Tally(index)
-    indicators = IndicatorTally(index, scopes, window)
+    bieu06, indicators = _tallies(procedures, units, agency, window)
     indicators.add_procedures()
-    start, end, end_date = bounds(window)
-    for d in as_dossiers(dossiers):
-        c = classify_bounded(d, start, end, end_date)
-        bieu06.add(d, c)
-        indicators.add_dossier(d, c)
-    for r in as_ratings(ratings):
-        indicators.add_rating(r)
-    return bieu06.rows(), indicators.items(targets)
+    _add_dossiers(as_dossiers(dossiers), bieu06, indicators, window)
+    return _finish(bieu06, indicators, ratings, targets)
 
 
 # Dossiers per part: a part's texts wait in the task's memory until a helper takes them (up to
@@ -49,14 +63,8 @@ def tally_dossier_texts(procedures: list[Mapping], units: list[Mapping], agency:
                         texts: list[str]) -> tuple[dict, dict]:
     """Biểu 06's and the indicators' counts of some dossiers (their JSON texts), to be added to
     the other parts' (:meth:`.bieu06.Bieu06Tally.merge`, :meth:`.indicators.IndicatorTally.merge`)."""
-    index = ProcedureIndex.of(procedures)
-    bieu06 = Bieu06Tally(index)
-    indicators = IndicatorTally(index, Scopes(units, agency), window)
-    start, end, end_date = bounds(window)
-    for d in dossiers_from_json(texts):
-        c = classify_bounded(d, start, end, end_date)
-        bieu06.add(d, c)
-        indicators.add_dossier(d, c)
+    bieu06, indicators = _tallies(procedures, units, agency, window)
+    _add_dossiers(dossiers_from_json(texts), bieu06, indicators, window)
     return bieu06.counts, indicators.counts
 
 
@@ -67,14 +75,10 @@ def compute_quarter_from_texts(dossier_texts: Iterable[str], ratings: Iterable[M
     on every core the task has (``helpers``: as ``chunks.spread``)."""
     from ..quality.chunks import batches, spread  # not at import: a helper counting a part needs none of it
 
-    index = ProcedureIndex.of(procedures)
-    bieu06 = Bieu06Tally(index)
-    indicators = IndicatorTally(index, Scopes(units, agency), window)
+    bieu06, indicators = _tallies(procedures, units, agency, window)
     indicators.add_procedures()
     for b_counts, i_counts in spread(tally_dossier_texts, (list(procedures), list(units), agency, window),
                                      batches(dossier_texts, PART), helpers, doing="tính số liệu hồ sơ"):
         bieu06.merge(b_counts)
         indicators.merge(i_counts)
-    for r in as_ratings(ratings):
-        indicators.add_rating(r)
-    return bieu06.rows(), indicators.items(targets)
+    return _finish(bieu06, indicators, ratings, targets)

@@ -181,7 +181,7 @@ def spread(function: Callable, fixed: tuple, parts: Iterable[list], helpers: int
         return [function(*fixed, part) for part in everything]
 
     done: dict[int, Any] = {}
-    again: list[int] = []  # parts whose function raised in a helper: done here, to raise here
+    failed: dict[int, list] = {}  # parts whose function raised in a helper: done here, to raise here
     queue: deque[tuple[int, list]] = deque()
     ready = threading.Condition()
     state = {"read": False, "alive": helpers, "by_helpers": 0}
@@ -198,8 +198,7 @@ def spread(function: Callable, fixed: tuple, parts: Iterable[list], helpers: int
                 answer = pool.submit(function, *fixed, part).result()
             except _PartFailed:
                 with ready:
-                    again.append(position)
-                    done[position] = part
+                    failed[position] = part
                 continue
             except Exception as exc:  # the helper broke: its part goes back, this process does it
                 with ready:
@@ -250,7 +249,7 @@ def spread(function: Callable, fixed: tuple, parts: Iterable[list], helpers: int
         pool.shutdown(wait=True, cancel_futures=True)
     while own_turn(0):  # what a helper that broke at the end gave back
         pass
-    for position in sorted(again):
-        done[position] = function(*fixed, done[position])
+    for position in sorted(failed):
+        done[position] = function(*fixed, failed[position])
     log.info("%s: %d phần dữ liệu, %d phần do %d tiến trình phụ làm", doing, count, state["by_helpers"], helpers)
     return [done[i] for i in range(count)]

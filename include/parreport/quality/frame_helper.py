@@ -38,9 +38,11 @@ def receive(source):
     head = source.read(_LENGTH)
     if not head:
         raise EOFError
+    if len(head) != _LENGTH:
+        raise EOFError("thông điệp bị cắt")
     size = int.from_bytes(head, "little")
-    data = source.read(size) if len(head) == _LENGTH else b""
-    if len(data) != size or len(head) != _LENGTH:
+    data = source.read(size)
+    if len(data) != size:
         raise EOFError("thông điệp bị cắt")
     return pickle.loads(data)
 
